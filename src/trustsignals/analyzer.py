@@ -1,0 +1,282 @@
+"""The Analyzer: build once, analyse many conversations."""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .engine import CompiledLanguage, finding_sort_key
+from .errors import ConfigError, InputError, InternalError, TrustSignalsError
+from .langid import LanguageIdentifier
+from .loaders import Limits, Record, RoleMapper, TranscriptBuilder, to_records
+from .models import ErrorRecord, Finding, Report, Transcript
+from .nlp import BackendConfig, Pipeline, make_backend
+from .ruleset import RuleSet, load_ruleset
+from .scoring import Scorer, ScoringConfig
+
+Result = Report | ErrorRecord
+
+
+class Analyzer:
+    """Finds trust signals in conversations.
+
+    Build it once and reuse it: rules are loaded and validated here (all or nothing), while
+    each language's NLP pipeline and matchers are built the first time a conversation needs
+    them.
+
+    Args:
+        rules: extra rule folders (each holds ``<lang>/`` folders) to add to the default rules.
+        include_default_rules: set False to use only ``rules``.
+        disable: rule ids to switch off.
+        language: force this language for every conversation and turn (no detection).
+        backends: per-language NLP backend, e.g. ``{"el": "stanza"}`` or
+            ``{"pt": {"backend": "spacy", "model": "pt_core_news_sm"}}``; default ``blank``.
+        scoring: a scoring YAML file or mapping overriding the default weights.
+        limits: size limits for inputs.
+        role_map: extra role aliases, e.g. ``{"Tier 2": "agent"}``.
+    """
+
+    def __init__(
+        self,
+        rules: Sequence[str | Path] | None = None,
+        *,
+        include_default_rules: bool = True,
+        disable: Iterable[str] = (),
+        language: str | None = None,
+        backends: Mapping[str, Any] | None = None,
+        scoring: str | Path | Mapping[str, Any] | None = None,
+        limits: Limits | None = None,
+        role_map: Mapping[str, str] | None = None,
+        ledger: bool = True,
+    ) -> None:
+        self._init_args: dict[str, Any] = {
+            "rules": [str(r) for r in rules or []],
+            "include_default_rules": include_default_rules,
+            "disable": list(disable),
+            "language": language,
+            "backends": dict(backends or {}),
+            "scoring": scoring if not isinstance(scoring, Mapping) else dict(scoring),
+            "limits": limits,
+            "role_map": dict(role_map or {}),
+            "ledger": ledger,
+        }
+        self.ruleset: RuleSet = load_ruleset([Path(r) for r in rules or []], include_default=include_default_rules,
+                                             disable=disable)
+        self.forced_language = language
+        self.backend_config = {k: BackendConfig.parse(v, language=k) for k, v in (backends or {}).items()}
+        unknown = set(self.backend_config) - set(self.ruleset.languages)
+        if unknown:
+            raise ConfigError(f"backends configured for languages without rules: {sorted(unknown)}",
+                              field="backends", expected=f"languages among {sorted(self.ruleset.languages)}")
+        self.scorer = Scorer(ScoringConfig.load(scoring))
+        roles = RoleMapper()
+        for lang in self.ruleset.languages.values():
+            roles.add(lang.spec.roles)
+        roles.add(role_map or {})
+        self.builder = TranscriptBuilder(roles, limits or Limits())
+        self.identifier = LanguageIdentifier([lang.spec for lang in self.ruleset.languages.values()])
+        self.with_ledger = ledger
+        self._compiled: dict[str, CompiledLanguage] = {}
+
+    # -- configuration ------------------------------------------------------------------
+    @property
+    def languages(self) -> list[str]:
+        """Languages that have a rule set."""
+        return sorted(self.ruleset.languages)
+
+    def compiled(self, language: str) -> CompiledLanguage:
+        """The compiled rules of one language (built on first use)."""
+        comp = self._compiled.get(language)
+        if comp is None:
+            rules = self.ruleset.languages.get(language)
+            if rules is None:
+                raise ConfigError(f"no rule set for language {language!r}", field="language",
+                                  expected=f"one of {self.languages}")
+            backend = make_backend(rules.spec, self.backend_config.get(language, BackendConfig()))
+            need_lemmas = any(lr.rule.uses_lemma() or any(v.uses_lemma() for v in lr.rule.variants)
+                              for lr in rules.rules)
+            comp = CompiledLanguage(rules, self.ruleset.signals, Pipeline(rules.spec, backend, need_lemmas))
+            self._compiled[language] = comp
+        return comp
+
+    # -- analysis -----------------------------------------------------------------------
+    def analyze(self, item: Any) -> Report:
+        """Analyse one conversation (a Transcript, dict, JSON text or transcript text).
+
+        Raises a ``TrustSignalsError`` subclass when the input is invalid.
+        """
+        records = list(itertools.islice(to_records(item, builder=self.builder), 2))
+        if not records:
+            raise InputError("no conversation in the input")
+        if len(records) > 1:
+            raise InputError("the input holds several conversations; use analyze_many")
+        rec = records[0]
+        if rec.error is not None:
+            raise rec.error
+        assert rec.transcript is not None
+        return self.analyze_transcript(rec.transcript)
+
+    def analyze_many(
+        self,
+        items: Any,
+        *,
+        n_process: int = 1,
+        batch_size: int = 64,
+        strict: bool = False,
+        progress: bool = False,
+    ) -> Iterator[Result]:
+        """Analyse many conversations; one result per input record, in input order.
+
+        A record that cannot be read or analysed yields an ``ErrorRecord`` in its place (or,
+        with ``strict=True``, raises). ``n_process > 1`` analyses in worker processes, with at
+        most ``n_process * batch_size`` records in flight, so memory stays bounded on streams.
+        """
+        records = self.records(items)
+        results = self._run(records, n_process=n_process, batch_size=batch_size)
+        if progress:
+            results = _progress(results)
+        for result in results:
+            if strict and isinstance(result, ErrorRecord):
+                raise _error_from_record(result)
+            yield result
+
+    def records(self, items: Any) -> Iterator[Record]:
+        """Input records of anything the API accepts (renumbered in stream order)."""
+        for i, rec in enumerate(to_records(items, builder=self.builder)):
+            yield Record(i, rec.source, rec.transcript, rec.error, rec.record_id)
+
+    def _run(self, records: Iterator[Record], *, n_process: int, batch_size: int) -> Iterator[Result]:
+        if n_process < 1:
+            raise ConfigError(f"n_process is {n_process}", field="n_process", expected="1 or more")
+        if n_process == 1:
+            for rec in records:
+                yield self.result(rec)
+            return
+        ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        window = n_process * batch_size
+        with ctx.Pool(n_process, initializer=_worker_init, initargs=(self._init_args,)) as pool:
+            while True:
+                chunk = list(itertools.islice(records, window))
+                if not chunk:
+                    break
+                yield from pool.imap(_worker_run, chunk, chunksize=max(1, batch_size // 4))
+
+    def result(self, rec: Record) -> Result:
+        """A report for one record, or an error record; never raises for bad input."""
+        if rec.error is not None:
+            return _error_record(rec, rec.error)
+        assert rec.transcript is not None
+        try:
+            return self.analyze_transcript(rec.transcript)
+        except TrustSignalsError as exc:
+            return _error_record(rec, exc)
+        except Exception as exc:  # a bug: keep the record, say what happened
+            return _error_record(rec, InternalError(f"{type(exc).__name__}: {exc}", source=rec.source))
+
+    def analyze_transcript(self, t: Transcript) -> Report:
+        texts = [turn.text for turn in t.turns]
+        roles = [turn.role for turn in t.turns]
+        warnings: list[str] = []
+        forced = self.forced_language or t.language
+        if forced:
+            conv_lang = forced
+        elif texts:
+            conv_lang, _how = self.identifier.conversation(texts, roles)
+        else:
+            conv_lang = "und"
+        turn_langs: list[str] = []
+        for turn in t.turns:
+            if turn.language:
+                turn_langs.append(turn.language)
+            elif self.forced_language or not turn.text.strip():
+                turn_langs.append(conv_lang)
+            else:
+                turn_langs.append(self.identifier.turn(turn.text, conv_lang))
+        findings: list[Finding] = []
+        missing: dict[str, list[int]] = {}
+        for i, turn in enumerate(t.turns):
+            if turn.role == "system" or not turn.text.strip():
+                continue
+            lang = turn_langs[i]
+            if lang not in self.ruleset.languages:
+                missing.setdefault(lang, []).append(i)
+                continue
+            comp = self.compiled(lang)
+            doc = comp.pipeline.make_doc(turn.text)
+            findings.extend(comp.find(doc, role=turn.role, turn=i))
+        for lang, turns in sorted(missing.items()):
+            warnings.append(f"no rule set for language '{lang}' (turns {', '.join(map(str, turns))}); "
+                            f"those turns were not analysed")
+        if not t.turns:
+            warnings.append("the conversation has no turns")
+        findings.sort(key=finding_sort_key)
+        ledger = ()
+        if self.with_ledger:
+            from .ledger import build_ledger
+
+            ledger = build_ledger(t, findings, turn_langs)
+        counts: dict[str, dict[str, int]] = {}
+        for f in findings:
+            counts.setdefault(f.signal, {}).setdefault(f.role, 0)
+            counts[f.signal][f.role] += 1
+        targets = Counter(f.target for f in findings if f.signal == "blame_shifting" and f.target)
+        return Report(
+            transcript_id=t.id,
+            language=conv_lang,
+            turn_languages=tuple(turn_langs),
+            turn_roles=tuple(turn.role for turn in t.turns),
+            findings=tuple(findings),
+            counts={k: dict(sorted(v.items())) for k, v in sorted(counts.items())},
+            blame_targets=dict(sorted(targets.items())),
+            score=self.scorer.score(findings, ledger),
+            ledger=ledger,
+            warnings=tuple(warnings),
+        )
+
+
+def _error_record(rec: Record, exc: TrustSignalsError) -> ErrorRecord:
+    return ErrorRecord(error=exc.to_dict(), index=rec.index, transcript_id=rec.record_id, source=rec.source)
+
+
+def _error_from_record(rec: ErrorRecord) -> TrustSignalsError:
+    err = TrustSignalsError(str(rec.error.get("message")), source=rec.error.get("source"),
+                            field=rec.error.get("field"), expected=rec.error.get("expected"))
+    err.code = str(rec.error.get("code"))
+    return err
+
+
+_WORKER: Analyzer | None = None
+
+
+def _worker_init(args: dict[str, Any]) -> None:
+    global _WORKER
+    _WORKER = Analyzer(**args)
+
+
+def _worker_run(rec: Record) -> Result:
+    assert _WORKER is not None
+    return _WORKER.result(rec)
+
+
+def _progress(results: Iterator[Result]) -> Iterator[Result]:
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is in the notebook extra
+        yield from results
+        return
+    yield from tqdm(results, unit="conv")
+
+
+_DEFAULT: Analyzer | None = None
+
+
+def analyze(item: Any) -> Report:
+    """Analyse one conversation with a shared default Analyzer (for one-off use)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Analyzer()
+    return _DEFAULT.analyze(item)

@@ -1,0 +1,386 @@
+"""The rule engine: one language's rules compiled into one matcher pass, plus context.
+
+All token patterns of a language go into one spaCy ``Matcher``, all phrases into one
+``PhraseMatcher`` on the folded ``NORM`` attribute, and whole-turn regexes run on RE2 over the
+folded turn text. Antipatterns, context cues, terminators and blame-target words are compiled
+into the same matchers under their own keys, so a turn is matched once.
+
+Context follows medspaCy's ConText: a cue (negation, condition, reported speech) affects what
+follows it (``forward``), precedes it (``backward``) or both, within ``max_scope`` tokens of the
+same sentence and up to a terminator ("but"); pseudo cues ("not only") cancel cues they
+overlap; a sentence that ends in a question mark puts its findings in ``question`` context.
+What a context does to a finding (suppress it, ignore, or convert it to another signal) is
+declared per signal in ``signals.yaml`` and per rule.
+"""
+
+from __future__ import annotations
+
+import string
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import re2
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc
+
+from .errors import RuleError
+from .models import Finding
+from .nlp import Pipeline
+from .ruleset import (
+    CONTEXT_CATEGORIES,
+    Convert,
+    Cue,
+    LanguageRules,
+    LoadedRule,
+    MatchSpec,
+    SignalDef,
+)
+
+_CONCRETE_TARGETS = ("customer", "colleague", "third_party", "system", "unspecified")
+_TEMPLATE_FIELDS = {"signal", "text", "rule_id", "target", "language", "role"}
+
+
+@dataclass
+class _Match:
+    key: str
+    s: int  # token start
+    e: int  # token end (exclusive)
+    cs: int  # char start
+    ce: int  # char end
+
+
+@dataclass
+class _RuleEntry:
+    rule: LoadedRule
+    variant: str | None
+    anti_keys: tuple[str, ...]
+    effects: dict[str, str | Convert]
+
+
+@dataclass
+class TurnContext:
+    """Sentence ids, question sentences and cue spans of one turn's doc."""
+
+    sent: list[int]
+    questions: set[int]
+    cues: list[tuple[Cue, int, int, str]] = field(default_factory=list)
+    terminators: list[int] = field(default_factory=list)
+
+
+def _regex_options() -> Any:
+    opts = re2.Options()
+    opts.log_errors = False
+    return opts
+
+
+class CompiledLanguage:
+    """One language's rules, compiled for one pipeline (backend)."""
+
+    def __init__(self, rules: LanguageRules, signals: dict[str, SignalDef], pipeline: Pipeline) -> None:
+        self.rules = rules
+        self.signals = signals
+        self.pipeline = pipeline
+        self.code = rules.spec.code
+        vocab = pipeline.vocab
+        self.matcher = Matcher(vocab, validate=True)
+        self.phrases = PhraseMatcher(vocab, attr="NORM")
+        self.regexes: list[tuple[str, Any]] = []
+        self.entries: dict[str, _RuleEntry] = {}
+        self.cues: dict[str, Cue] = {}
+        self.order: dict[str, int] = {}
+        provides = pipeline.backend.provides
+        self.sentence_ends = set(rules.spec.sentence_ends)
+        self.question_marks = set(rules.spec.question_marks)
+        for i, lr in enumerate(rules.rules):
+            rule = lr.rule
+            where = f"{lr.path} rule {rule.id}"
+            _check_template(lr.explanation, where)
+            anti_keys: list[str] = []
+            for anti in lr.file_antipatterns:
+                key = f"A|{lr.path}|{anti.id}"
+                if key not in self.entries and key not in self.order:
+                    self._add(key, anti, where=f"{lr.path} antipattern {anti.id}")
+                    self.order[key] = -1
+                anti_keys.append(key)
+            for anti in rule.antipatterns:
+                key = f"a|{rule.id}|{anti.id}"
+                self._add(key, anti, where=f"{where} antipattern {anti.id}")
+                anti_keys.append(key)
+            effects: dict[str, str | Convert] = dict(signals[lr.signal].context)
+            effects.update(rule.context)
+            usable = [v for v in rule.variants if set(v.requires) <= provides]
+            if usable:
+                for v in usable:
+                    key = f"R|{rule.id}|{v.id}"
+                    self._add(key, v, where=f"{where} variant {v.id}")
+                    self.entries[key] = _RuleEntry(lr, v.id, tuple(anti_keys), effects)
+                    self.order[key] = i
+            else:
+                key = f"R|{rule.id}"
+                self._add(key, rule, where=where)
+                self.entries[key] = _RuleEntry(lr, None, tuple(anti_keys), effects)
+                self.order[key] = i
+        for cue in rules.context.cues:
+            key = f"C|{cue.id}"
+            if key in self.cues:
+                raise RuleError(f"cue id {cue.id} appears twice", source=f"{self.code}/context.yaml")
+            self.cues[key] = cue
+            self._add(key, cue, where=f"{self.code}/context.yaml cue {cue.id}")
+        if not rules.context.terminators.is_empty():
+            self._add("T", rules.context.terminators, where=f"{self.code}/context.yaml terminators")
+        self.targets: list[str] = []
+        if rules.blame_targets is not None:
+            for target, spec in rules.blame_targets.targets.items():
+                self._add(f"B|{target}", spec, where=f"{self.code}/blame_targets.yaml {target}")
+                self.targets.append(target)
+
+    # -- compilation --------------------------------------------------------------------
+    def _add(self, key: str, spec: MatchSpec, *, where: str) -> None:
+        if spec.patterns:
+            patterns = [[self._fold_token(tok) for tok in p] for p in spec.patterns]
+            try:
+                self.matcher.add(key, patterns, greedy="LONGEST")
+            except (ValueError, KeyError, TypeError) as exc:
+                raise RuleError(f"invalid token pattern: {exc}", source=where, field="patterns") from exc
+        if spec.phrases:
+            docs = [self.pipeline.fold_phrase_doc(p) for p in spec.phrases]
+            empty = [p for p, d in zip(spec.phrases, docs, strict=True) if len(d) == 0]
+            if empty:
+                raise RuleError(f"phrase {empty[0]!r} has no tokens", source=where, field="phrases")
+            self.phrases.add(key, docs)
+        for rx in spec.regex:
+            try:
+                self.regexes.append((key, re2.compile(rx, _regex_options())))
+            except re2.error as exc:  # checked on load; kept for user-built rule sets
+                raise RuleError(f"regex {rx!r}: {exc}", source=where, field="regex") from exc
+
+    def _fold_token(self, tok: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        fold = self.pipeline.folder.fold
+        for key, value in tok.items():
+            ukey = key.upper() if key != "_" else key
+            if ukey in ("NORM", "LEMMA"):
+                out[ukey] = _map_values(value, fold)
+            elif ukey == "LOWER":
+                out[ukey] = _map_values(value, str.lower)
+            elif ukey == "TEXT":
+                out["ORTH"] = value
+            else:
+                out[ukey] = value
+        return out
+
+    # -- matching -----------------------------------------------------------------------
+    def matches(self, doc: Doc) -> list[_Match]:
+        strings = doc.vocab.strings
+        found: list[_Match] = []
+        for match_id, s, e in self.matcher(doc):
+            span = doc[s:e]
+            found.append(_Match(strings[match_id], s, e, span.start_char, span.end_char))
+        for match_id, s, e in self.phrases(doc):
+            span = doc[s:e]
+            found.append(_Match(strings[match_id], s, e, span.start_char, span.end_char))
+        if self.regexes:
+            text = doc.text
+            folded, offsets = self.pipeline.folder.fold_with_offsets(text)
+            for key, rx in self.regexes:
+                for m in rx.finditer(folded):
+                    a, b = m.start(), m.end()
+                    if b <= a:
+                        continue
+                    cs = offsets[a]
+                    ce = _extend_marks(text, offsets[b - 1] + 1)
+                    span = doc.char_span(cs, ce, alignment_mode="expand")
+                    if span is None or len(span) == 0:
+                        continue
+                    found.append(_Match(key, span.start, span.end, cs, ce))
+        return found
+
+    def context_of(self, doc: Doc, matches: list[_Match]) -> TurnContext:
+        sent: list[int] = []
+        sid = 0
+        questions: set[int] = set()
+        ends, qmarks = self.sentence_ends, self.question_marks
+        for tok in doc:
+            sent.append(sid)
+            text = tok.text
+            if any(c in qmarks for c in text) and (tok.is_punct or all(c in qmarks or c in ends for c in text)):
+                questions.add(sid)
+            if (text and all(c in ends for c in text)) or (tok.is_space and "\n" in text):
+                sid += 1
+        ctx = TurnContext(sent=sent, questions=questions)
+        pseudo = [(m.s, m.e) for m in matches if m.key.startswith("C|") and self.cues[m.key].pseudo]
+        for m in matches:
+            if m.key.startswith("C|"):
+                cue = self.cues[m.key]
+                if cue.pseudo or any(ps < m.e and m.s < pe for ps, pe in pseudo):
+                    continue
+                ctx.cues.append((cue, m.s, m.e, doc.text[m.cs : m.ce]))
+            elif m.key == "T":
+                ctx.terminators.append(m.s)
+        return ctx
+
+    def find(self, doc: Doc, *, role: str, turn: int, dedupe: bool = True) -> list[Finding]:
+        matches = self.matches(doc)
+        if not any(m.key.startswith("R|") for m in matches):
+            return []
+        ctx = self.context_of(doc, matches)
+        anti: dict[str, list[tuple[int, int]]] = {}
+        targets: list[_Match] = []
+        for m in matches:
+            if m.key[0] in "Aa":
+                anti.setdefault(m.key, []).append((m.cs, m.ce))
+            elif m.key.startswith("B|"):
+                targets.append(m)
+        candidates: list[tuple[tuple[Any, ...], Finding]] = []
+        for m in matches:
+            if not m.key.startswith("R|"):
+                continue
+            entry = self.entries[m.key]
+            if any(a < m.ce and m.cs < b for k in entry.anti_keys for a, b in anti.get(k, ())):
+                continue
+            finding = self._finding(doc, m, entry, ctx, role, turn, targets)
+            if finding is not None:
+                key = (finding.start, -(finding.end - finding.start), self.order[m.key], finding.rule_id)
+                candidates.append((key, finding))
+        candidates.sort(key=lambda kv: kv[0])
+        if not dedupe:
+            return [f for _, f in candidates]
+        kept: list[Finding] = []
+        for _, f in candidates:
+            if any(k.signal == f.signal and k.start < f.end and f.start < k.end for k in kept):
+                continue
+            kept.append(f)
+        return kept
+
+    def _finding(self, doc: Doc, m: _Match, entry: _RuleEntry, ctx: TurnContext, role: str, turn: int,
+                 targets: list[_Match]) -> Finding | None:
+        lr = entry.rule
+        rule = lr.rule
+        signal = lr.signal
+        allowed = rule.roles or self.signals[signal].roles
+        if not _role_ok(role, allowed):
+            return None
+        notes: list[str] = []
+        active = self._active_context(m, ctx)
+        for category in CONTEXT_CATEGORIES:
+            if category not in active:
+                continue
+            effect = entry.effects.get(category, "ignore")
+            cue_text = active[category]
+            if effect == "suppress":
+                return None
+            if isinstance(effect, Convert):
+                notes.append(f"{category} ({cue_text}) turned {signal} into {effect.convert}")
+                signal = effect.convert
+                if not _role_ok(role, self.signals[signal].roles):
+                    return None
+                break
+        text = doc.text[m.cs : m.ce]
+        target: str | None = None
+        target_note = ""
+        if signal == "blame_shifting":
+            target, target_note = self._target(doc, m, ctx, rule.target, targets)
+        sig = self.signals[signal]
+        explanation = lr.explanation if signal == lr.signal else sig.explanation
+        try:
+            message = explanation.format(signal=signal, text=text, rule_id=rule.id, target=target or "",
+                                         language=self.code, role=role)
+        except (KeyError, IndexError, ValueError):
+            message = f"{signal}: '{text}'"
+        message += f" [rule {rule.id}" + (f", variant {entry.variant}" if entry.variant else "") + "]"
+        if target_note:
+            message += f"; {target_note}"
+        if notes:
+            message += "; " + "; ".join(notes)
+        return Finding(
+            signal=signal,
+            polarity=sig.polarity,
+            role=role,  # type: ignore[arg-type]
+            turn=turn,
+            start=m.cs,
+            end=m.ce,
+            text=text,
+            rule_id=rule.id,
+            language=self.code,
+            confidence=rule.confidence,
+            explanation=message,
+            seed=lr.seed if signal == lr.signal else sig.seed,
+            target=target,  # type: ignore[arg-type]
+            context=tuple(notes),
+            backend=self.pipeline.backend.name,
+            variant=entry.variant,
+        )
+
+    def _active_context(self, m: _Match, ctx: TurnContext) -> dict[str, str]:
+        active: dict[str, str] = {}
+        if m.s < len(ctx.sent) and ctx.sent[m.s] in ctx.questions:
+            active["question"] = "?"
+        sid = ctx.sent[m.s] if m.s < len(ctx.sent) else -1
+        for cue, cs, ce, cue_text in ctx.cues:
+            if cue.category in active or (cs < m.e and m.s < ce):
+                continue
+            if ctx.sent[cs] != sid:
+                continue
+            hit = False
+            if cue.direction in ("forward", "both") and ce <= m.s and m.s - ce < cue.max_scope:
+                hit = not any(ce <= t < m.s for t in ctx.terminators)
+            if not hit and cue.direction in ("backward", "both") and m.e <= cs and cs - m.e < cue.max_scope:
+                hit = not any(m.e <= t < cs for t in ctx.terminators)
+            if hit:
+                active[cue.category] = f"'{cue_text}'"
+        return active
+
+    def _target(self, doc: Doc, m: _Match, ctx: TurnContext, declared: str | None,
+                targets: list[_Match]) -> tuple[str, str]:
+        if declared in _CONCRETE_TARGETS:
+            return str(declared), f"blame goes to {declared} (declared by the rule)"
+        inside = [t for t in targets if t.cs < m.ce and m.cs < t.ce]
+        sid = ctx.sent[m.s] if m.s < len(ctx.sent) else -1
+        near = inside or sorted(
+            (t for t in targets if t.s < len(ctx.sent) and ctx.sent[t.s] == sid),
+            key=lambda t: min(abs(t.s - m.e), abs(m.s - t.e)),
+        )
+        if near:
+            best = min(near, key=lambda t: (t.s, t.key)) if inside else near[0]
+            name = best.key.split("|", 1)[1]
+            return name, f"blame goes to {name} (from the words '{doc.text[best.cs:best.ce]}')"
+        return "unspecified", "blame goes to nobody named"
+
+
+def _role_ok(role: str, allowed: Iterable[str]) -> bool:
+    allowed = set(allowed)
+    return role in allowed or (role == "bot" and "agent" in allowed)
+
+
+def _map_values(value: Any, fn: Any) -> Any:
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if k.upper() in ("IN", "NOT_IN") and isinstance(v, list):
+                out[k.upper()] = [fn(x) if isinstance(x, str) else x for x in v]
+            else:
+                out[k.upper()] = v
+        return out
+    return value
+
+
+def _extend_marks(text: str, end: int) -> int:
+    while end < len(text) and unicodedata.category(text[end]) in ("Mn", "Mc", "Me", "Cf"):
+        end += 1
+    return end
+
+
+def _check_template(template: str, where: str) -> None:
+    for _, name, _, _ in string.Formatter().parse(template):
+        if name is not None and name not in _TEMPLATE_FIELDS:
+            raise RuleError(f"explanation uses unknown field {{{name}}}", source=where, field="explanation",
+                            expected=f"fields among {sorted(_TEMPLATE_FIELDS)}")
+
+
+def finding_sort_key(f: Finding) -> tuple[Any, ...]:
+    return (f.turn, f.start, f.end, f.signal, f.rule_id)
+

@@ -1,0 +1,161 @@
+"""Language identification for conversations and turns.
+
+Two stages, measured on the development set (see README, "Language detection"):
+
+1. A fast function-word vote over the languages that have rule sets. Each language's function
+   words are spaCy's stop-word list for it plus any ``detection.stopwords`` its
+   ``language.yaml`` adds; a word shared by k languages counts 1/k. Scripts decide outright
+   where a language declares one (Greek letters are Greek), and romanised text is recognised by
+   a language's ``detection.markers`` (Greeklish).
+2. ``langdetect`` (seeded, so deterministic) for what the vote cannot settle: text with too few
+   function words of any supported language, which is where other languages show up.
+
+The conversation's language is decided from all its turns; system notices, which carry the
+platform's locale, decide when they are clear. A turn keeps the conversation's language unless
+it clearly is another one.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .ruleset import LanguageSpec
+from .text import base_fold_char, has_script
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_MIN_HITS = 2.0  # function-word evidence needed to decide
+_MARGIN = 2.0  # the winner must have this many times the runner-up's evidence
+_MIN_RATIO = 0.18  # share of words that are function words, below which the text may be another language
+_LANGDETECT_MIN_LETTERS = 12
+_LANGDETECT_MIN_PROB = 0.90
+
+
+def _fold(word: str) -> str:
+    return "".join(base_fold_char(c) for c in word)
+
+
+@dataclass(frozen=True)
+class Guess:
+    language: str | None
+    score: float
+    words: int
+    decided: bool
+
+
+class LanguageIdentifier:
+    def __init__(self, specs: Sequence[LanguageSpec], stopwords: dict[str, Iterable[str]] | None = None) -> None:
+        self.specs = {s.code: s for s in specs}
+        self.codes = sorted(self.specs)
+        words: dict[str, set[str]] = {}
+        for spec in specs:
+            extra = set(stopwords.get(spec.code, ())) if stopwords else set()
+            words[spec.code] = {_fold(w) for w in (_spacy_stop_words(spec.spacy_lang or spec.code) | extra)}
+        counts = Counter(w for ws in words.values() for w in ws)
+        # word -> ((lang, weight), ...)
+        self.index: dict[str, tuple[tuple[str, float], ...]] = {}
+        for w, k in counts.items():
+            self.index[w] = tuple((code, 1.0 / k) for code in self.codes if w in words[code])
+        self.markers = {s.code: {_fold(m) for m in s.detection.markers} for s in specs if s.detection.markers}
+        self.scripts = {s.code: s.detection.script for s in specs if s.detection.script}
+        self._cache: dict[str, Guess] = {}
+
+    # -- stage 1 ------------------------------------------------------------------------
+    def vote(self, text: str) -> Guess:
+        for code, script in self.scripts.items():
+            if script and has_script(text, script, 0.5):
+                return Guess(code, 100.0, 1, True)
+        scores: Counter[str] = Counter()
+        n = 0
+        marker_hits: Counter[str] = Counter()
+        for raw in _WORD.findall(text):
+            w = _fold(raw)
+            n += 1
+            for code, weight in self.index.get(w, ()):
+                scores[code] += weight
+            for code, marks in self.markers.items():
+                if w in marks:
+                    marker_hits[code] += 1
+        top = scores.most_common(1)[0][1] if scores else 0.0
+        for code, hits in sorted(marker_hits.items()):
+            if hits >= self.specs[code].detection.min_markers and hits >= top / 2:
+                return Guess(code, float(hits), n, True)
+        if not scores:
+            return Guess(None, 0.0, n, False)
+        ranked = scores.most_common(2)
+        best, s1 = ranked[0]
+        s2 = ranked[1][1] if len(ranked) > 1 else 0.0
+        decided = s1 >= _MIN_HITS and s1 >= _MARGIN * s2 and (n == 0 or s1 / n >= _MIN_RATIO)
+        return Guess(best, s1, n, decided)
+
+    # -- stage 2 ------------------------------------------------------------------------
+    def statistical(self, text: str) -> tuple[str | None, float]:
+        letters = sum(c.isalpha() for c in text)
+        if letters < _LANGDETECT_MIN_LETTERS:
+            return None, 0.0
+        from langdetect import DetectorFactory, detect_langs
+        from langdetect.lang_detect_exception import LangDetectException
+
+        DetectorFactory.seed = 0
+        try:
+            best = detect_langs(text[:5000])[0]
+        except LangDetectException:
+            return None, 0.0
+        code = str(best.lang).split("-")[0]
+        return code, float(best.prob)
+
+    # -- public -------------------------------------------------------------------------
+    def conversation(self, texts: Sequence[str], roles: Sequence[str]) -> tuple[str, str]:
+        """The conversation's language and how it was decided."""
+        system = " ".join(t for t, r in zip(texts, roles, strict=True) if r == "system")
+        if system:
+            g = self.vote(system)
+            if g.decided and g.language and g.score >= 2:
+                return g.language, "system notices"
+        total: Counter[str] = Counter()
+        n = 0
+        for text in texts:
+            g = self.vote(text)
+            n += g.words
+            if g.language and g.decided:
+                total[g.language] += max(g.score, 1.0)
+        if total:
+            ranked = total.most_common(2)
+            best, s1 = ranked[0]
+            s2 = ranked[1][1] if len(ranked) > 1 else 0.0
+            if s1 >= _MARGIN * s2 and s1 >= 2:
+                return best, "function words"
+        joined = " ".join(texts)
+        g = self.vote(joined)
+        if g.decided and g.language:
+            return g.language, "function words"
+        code, prob = self.statistical(joined)
+        if code and prob >= 0.5:
+            return code, "langdetect"
+        return (g.language or "und"), "best guess"
+
+    def turn(self, text: str, conversation_language: str) -> str:
+        """A turn's language: the conversation's unless the turn clearly is another language."""
+        g = self.vote(text)
+        if g.decided and g.language:
+            return g.language
+        if g.language == conversation_language and g.score >= 1:
+            return conversation_language
+        # weak evidence: maybe another language entirely, if the turn is long enough to tell
+        if g.words >= 4 and (g.score / max(g.words, 1)) < _MIN_RATIO:
+            code, prob = self.statistical(text)
+            if code and prob >= _LANGDETECT_MIN_PROB and code != conversation_language:
+                if code in self.specs or g.score == 0:
+                    return code
+        return conversation_language
+
+
+def _spacy_stop_words(lang: str) -> set[str]:
+    try:
+        module = importlib.import_module(f"spacy.lang.{lang}.stop_words")
+    except ImportError:
+        return set()
+    return set(getattr(module, "STOP_WORDS", set()))

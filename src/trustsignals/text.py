@@ -1,0 +1,163 @@
+"""Text folding for accent-, case- and spelling-insensitive matching.
+
+``Folder.fold`` maps text to its *folded* form: compatibility-decomposed, combining marks and
+invisible format characters dropped, case-folded (which also maps Greek final sigma to sigma),
+letters without a decomposition mapped to their base letter (Polish "ł" to "l"), then a
+language's own character map (declared in ``rules/<lang>/language.yaml``), then optionally
+repeated letters collapsed. ``Folder.fold_with_offsets`` also returns, for every folded
+character, the offset of the original character it came from, so that a match on folded text
+maps back to exact offsets in the original.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from functools import lru_cache
+
+# Letters that NFKD does not decompose but that chat writers replace by a base letter.
+_BASE_LETTERS = {
+    "ł": "l",
+    "đ": "d",
+    "ø": "o",
+    "æ": "ae",
+    "œ": "oe",
+    "ı": "i",
+    "ħ": "h",
+    "ŧ": "t",
+    "ß": "ss",
+    "ſ": "s",
+    # typographic variants that people and editors mix freely
+    "\u2019": "'",
+    "\u2018": "'",
+    "\u02bc": "'",
+    "\u00b4": "'",
+    "`": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u00ab": '"',
+    "\u00bb": '"',
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u037e": ";",  # Greek question mark
+    "\u00a0": " ",
+}
+
+
+@lru_cache(maxsize=65536)
+def base_fold_char(ch: str) -> str:
+    """Fold one character: lower case, no accents, no invisible marks."""
+    if ch in _BASE_LETTERS:
+        return _BASE_LETTERS[ch]
+    if ch.isascii():
+        return ch.lower()
+    out = []
+    for c in unicodedata.normalize("NFKD", ch):
+        cat = unicodedata.category(c)
+        if cat == "Mn" or cat == "Cf":
+            continue
+        for f in c.casefold():
+            out.append(_BASE_LETTERS.get(f, f))
+    return "".join(out)
+
+
+class Folder:
+    """Folds text the way one language's rules expect it."""
+
+    def __init__(self, char_map: Mapping[str, str] | None = None, collapse_repeats: bool = False) -> None:
+        # keys of the language map are themselves folded, so authors may write them any way
+        self.char_map: dict[str, str] = {}
+        for key, value in (char_map or {}).items():
+            fk = "".join(base_fold_char(c) for c in key)
+            if fk:
+                self.char_map[fk] = value
+        self.max_key = max((len(k) for k in self.char_map), default=0)
+        self.collapse_repeats = collapse_repeats
+        self._cache: dict[str, str] = {}
+
+    @property
+    def is_plain(self) -> bool:
+        return not self.char_map and not self.collapse_repeats
+
+    def fold(self, text: str) -> str:
+        """Folded form of ``text`` (cached: use it for words and phrases)."""
+        cached = self._cache.get(text)
+        if cached is None:
+            cached = self.fold_with_offsets(text)[0]
+            if len(self._cache) < 500_000:
+                self._cache[text] = cached
+        return cached
+
+    def fold_with_offsets(self, text: str) -> tuple[str, list[int]]:
+        """Folded text and, for each folded character, the offset of its source character.
+
+        The offsets list has one more item than the folded text: the length of ``text``, so
+        that a folded span ``[i, j)`` maps to ``[offsets[i], offsets[j])`` in the original
+        (``j`` exclusive: use the start of the next source character).
+        """
+        chars: list[str] = []
+        src: list[int] = []
+        if text.isascii() and self.is_plain:
+            return text.lower(), [*range(len(text)), len(text)]
+        for i, ch in enumerate(text):
+            folded = base_fold_char(ch)
+            for c in folded:
+                chars.append(c)
+                src.append(i)
+        if self.char_map:
+            chars, src = self._apply_map(chars, src)
+        if self.collapse_repeats:
+            chars, src = _collapse(chars, src)
+        src.append(len(text))
+        return "".join(chars), src
+
+    def _apply_map(self, chars: list[str], src: list[int]) -> tuple[list[str], list[int]]:
+        out_c: list[str] = []
+        out_s: list[int] = []
+        i, n = 0, len(chars)
+        cmap, max_key = self.char_map, self.max_key
+        while i < n:
+            for size in range(min(max_key, n - i), 0, -1):
+                key = "".join(chars[i : i + size])
+                rep = cmap.get(key)
+                if rep is not None:
+                    for c in rep:
+                        out_c.append(c)
+                        out_s.append(src[i])
+                    i += size
+                    break
+            else:
+                out_c.append(chars[i])
+                out_s.append(src[i])
+                i += 1
+        return out_c, out_s
+
+
+def _collapse(chars: list[str], src: list[int]) -> tuple[list[str], list[int]]:
+    out_c: list[str] = []
+    out_s: list[int] = []
+    for c, s in zip(chars, src, strict=True):
+        if out_c and c == out_c[-1] and c.isalpha():
+            continue
+        out_c.append(c)
+        out_s.append(s)
+    return out_c, out_s
+
+
+def has_script(text: str, script_prefix: str, minimum: float = 0.5) -> bool:
+    """True when at least ``minimum`` of the letters of ``text`` are of the given Unicode script.
+
+    ``script_prefix`` is the start of the Unicode character name, e.g. ``"GREEK"``.
+    """
+    letters = 0
+    hits = 0
+    for ch in text:
+        if ch.isalpha():
+            letters += 1
+            try:
+                if unicodedata.name(ch).startswith(script_prefix):
+                    hits += 1
+            except ValueError:
+                pass
+    return letters > 0 and hits / letters >= minimum
