@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -38,6 +39,9 @@ class Analyzer:
         scoring: a scoring YAML file or mapping overriding the default weights.
         limits: size limits for inputs.
         role_map: extra role aliases, e.g. ``{"Tier 2": "agent"}``.
+        ledger: build the commitment ledger of each report.
+        languages: load only these languages' rules (default: all; or the comma-separated
+            ``TRUSTSIGNALS_LANGUAGES`` environment variable).
     """
 
     def __init__(
@@ -52,7 +56,10 @@ class Analyzer:
         limits: Limits | None = None,
         role_map: Mapping[str, str] | None = None,
         ledger: bool = True,
+        languages: Iterable[str] | None = None,
     ) -> None:
+        if languages is None and os.environ.get("TRUSTSIGNALS_LANGUAGES"):
+            languages = [x.strip() for x in os.environ["TRUSTSIGNALS_LANGUAGES"].split(",") if x.strip()]
         self._init_args: dict[str, Any] = {
             "rules": [str(r) for r in rules or []],
             "include_default_rules": include_default_rules,
@@ -63,9 +70,10 @@ class Analyzer:
             "limits": limits,
             "role_map": dict(role_map or {}),
             "ledger": ledger,
+            "languages": list(languages) if languages is not None else None,
         }
         self.ruleset: RuleSet = load_ruleset([Path(r) for r in rules or []], include_default=include_default_rules,
-                                             disable=disable)
+                                             disable=disable, only=languages)
         self.forced_language = language
         self.backend_config = {k: BackendConfig.parse(v, language=k) for k, v in (backends or {}).items()}
         unknown = set(self.backend_config) - set(self.ruleset.languages)

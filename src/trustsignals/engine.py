@@ -39,6 +39,7 @@ from .ruleset import (
 )
 
 _CONCRETE_TARGETS = ("customer", "colleague", "third_party", "system", "unspecified")
+_CLAUSE_PUNCT = frozenset({",", ";", ":", "—", "–", "،", "、", "，", "(", ")"})
 _TEMPLATE_FIELDS = {"signal", "text", "rule_id", "target", "language", "role"}
 
 
@@ -67,6 +68,7 @@ class TurnContext:
     questions: set[int]
     cues: list[tuple[Cue, int, int, str]] = field(default_factory=list)
     terminators: list[int] = field(default_factory=list)
+    commas: list[int] = field(default_factory=list)
 
 
 def _regex_options() -> Any:
@@ -202,14 +204,17 @@ class CompiledLanguage:
         sid = 0
         questions: set[int] = set()
         ends, qmarks = self.sentence_ends, self.question_marks
+        commas: list[int] = []
         for tok in doc:
             sent.append(sid)
             text = tok.text
+            if text in _CLAUSE_PUNCT:
+                commas.append(tok.i)
             if any(c in qmarks for c in text) and (tok.is_punct or all(c in qmarks or c in ends for c in text)):
                 questions.add(sid)
             if (text and all(c in ends for c in text)) or (tok.is_space and "\n" in text):
                 sid += 1
-        ctx = TurnContext(sent=sent, questions=questions)
+        ctx = TurnContext(sent=sent, questions=questions, commas=commas)
         pseudo = [(m.s, m.e) for m in matches if m.key.startswith("C|") and self.cues[m.key].pseudo]
         for m in matches:
             if m.key.startswith("C|"):
@@ -324,10 +329,11 @@ class CompiledLanguage:
             if ctx.sent[cs] != sid:
                 continue
             hit = False
+            stops = ctx.terminators if cue.cross_comma else ctx.terminators + ctx.commas
             if cue.direction in ("forward", "both") and ce <= m.s and m.s - ce < cue.max_scope:
-                hit = not any(ce <= t < m.s for t in ctx.terminators)
+                hit = not any(ce <= t < m.s for t in stops)
             if not hit and cue.direction in ("backward", "both") and m.e <= cs and cs - m.e < cue.max_scope:
-                hit = not any(m.e <= t < cs for t in ctx.terminators)
+                hit = not any(m.e <= t < cs for t in stops)
             if hit:
                 active[cue.category] = f"'{cue_text}'"
         return active

@@ -117,6 +117,7 @@ class MatchSpec(_Strict):
                                          description="spaCy Matcher token patterns")
     phrases: list[str] = Field(default_factory=list, description="phrases matched on folded tokens")
     regex: list[str] = Field(default_factory=list, description="RE2 regexes on the folded turn text")
+    description: str | None = None
 
     @field_validator("patterns")
     @classmethod
@@ -173,7 +174,6 @@ class AntiPattern(MatchSpec):
     """What must never fire for the rules it belongs to (e.g. "sorry to hear" for apology)."""
 
     id: str
-    description: str | None = None
 
 
 ContextAction = Literal["suppress", "ignore"]
@@ -217,7 +217,6 @@ class Variant(MatchSpec):
 
 class Rule(MatchSpec):
     id: str
-    description: str | None = None
     roles: list[Literal["agent", "bot", "customer", "system"]] | None = None
     confidence: float = Field(default=0.8, ge=0.0, le=1.0)
     explanation: str | None = None
@@ -313,6 +312,7 @@ class Cue(MatchSpec):
     direction: Literal["forward", "backward", "both"] = "forward"
     max_scope: int = Field(default=6, ge=1, le=50)
     pseudo: bool = Field(default=False, description="looks like a cue but is not one (e.g. 'not only')")
+    cross_comma: bool = Field(default=False, description="scope continues past commas (conditions: 'if X, we...')")
 
 
 class ContextFile(_Strict):
@@ -505,12 +505,14 @@ def _check_rule(rule: Rule, signal: str, sig: SignalDef, signals: dict[str, Sign
 
 
 def load_ruleset(dirs: Sequence[Path] | None = None, *, include_default: bool = True,
-                 disable: Iterable[str] = ()) -> RuleSet:
+                 disable: Iterable[str] = (), only: Iterable[str] | None = None) -> RuleSet:
     """Load the default rules and any user folders, all or nothing.
 
     A user folder holds language folders (``<dir>/<lang>/*.yaml``) and optionally its own
-    ``signals.yaml``; a folder for a language already loaded adds rules to it.
+    ``signals.yaml``; a folder for a language already loaded adds rules to it. ``only``
+    restricts loading to some languages.
     """
+    wanted = set(only) if only else None
     roots = ([default_rules_dir()] if include_default else []) + [Path(d) for d in dirs or []]
     if not roots:
         raise RuleError("no rule folders given", expected="the default rules or --rules DIR")
@@ -525,7 +527,7 @@ def load_ruleset(dirs: Sequence[Path] | None = None, *, include_default: bool = 
     languages: dict[str, LanguageRules] = {}
     for root in roots:
         for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
-            if not any(folder.glob("*.yaml")):
+            if not any(folder.glob("*.yaml")) or (wanted is not None and folder.name not in wanted):
                 continue
             languages[folder.name] = load_language(folder, signals, languages.get(folder.name))
     seen: dict[str, str] = {}
