@@ -1,11 +1,11 @@
 """trustsignals: find the signals that build or destroy customer trust in support conversations.
 
-    >>> import trustsignals
-    >>> analyzer = trustsignals.Analyzer()
-    >>> report = analyzer.analyze({"id": "c1", "turns": [
-    ...     {"role": "agent", "text": "Sorry for the delay, that was our mistake."}]})
-    >>> sorted({f.signal for f in report.findings})
-    ['apology', 'ownership']
+>>> import trustsignals
+>>> analyzer = trustsignals.Analyzer()
+>>> report = analyzer.analyze({"id": "c1", "turns": [
+...     {"role": "agent", "text": "Sorry for the delay, that was our mistake."}]})
+>>> sorted({f.signal for f in report.findings})
+['apology', 'ownership']
 """
 
 from .analyzer import Analyzer, analyze

@@ -14,8 +14,8 @@ from .engine import CompiledLanguage, finding_sort_key
 from .errors import ConfigError, InputError, InternalError, TrustSignalsError
 from .langid import LanguageIdentifier
 from .loaders import Limits, Record, RoleMapper, TranscriptBuilder, to_records
-from .models import ErrorRecord, Finding, Report, Transcript
-from .nlp import BackendConfig, Pipeline, make_backend
+from .models import ErrorRecord, Finding, LedgerEntry, Report, Transcript
+from .nlp import BackendConfig, Pipeline, load_config_file, make_backend
 from .ruleset import RuleSet, load_ruleset
 from .scoring import Scorer, ScoringConfig
 
@@ -36,6 +36,8 @@ class Analyzer:
         language: force this language for every conversation and turn (no detection).
         backends: per-language NLP backend, e.g. ``{"el": "stanza"}`` or
             ``{"pt": {"backend": "spacy", "model": "pt_core_news_sm"}}``; default ``blank``.
+            These override the ``config`` file's.
+        config: a YAML configuration file with a ``backends:`` section (see ``docs/backends.md``).
         scoring: a scoring YAML file or mapping overriding the default weights.
         limits: size limits for inputs.
         role_map: extra role aliases, e.g. ``{"Tier 2": "agent"}``.
@@ -57,6 +59,7 @@ class Analyzer:
         role_map: Mapping[str, str] | None = None,
         ledger: bool = True,
         languages: Iterable[str] | None = None,
+        config: str | Path | None = None,
     ) -> None:
         if languages is None and os.environ.get("TRUSTSIGNALS_LANGUAGES"):
             languages = [x.strip() for x in os.environ["TRUSTSIGNALS_LANGUAGES"].split(",") if x.strip()]
@@ -71,15 +74,38 @@ class Analyzer:
             "role_map": dict(role_map or {}),
             "ledger": ledger,
             "languages": list(languages) if languages is not None else None,
+            "config": str(config) if config is not None else None,
         }
-        self.ruleset: RuleSet = load_ruleset([Path(r) for r in rules or []], include_default=include_default_rules,
-                                             disable=disable, only=languages)
+        self.ruleset: RuleSet = load_ruleset(
+            [Path(r) for r in rules or []],
+            include_default=include_default_rules,
+            disable=disable,
+            only=languages,
+        )
         self.forced_language = language
-        self.backend_config = {k: BackendConfig.parse(v, language=k) for k, v in (backends or {}).items()}
+        self.backend_config = load_config_file(config) if config is not None else {}
+        if languages is not None:  # the file may name languages that this run does not load
+            self.backend_config = {
+                k: v for k, v in self.backend_config.items() if k in self.ruleset.languages
+            }
+        stray = set(self.backend_config) - set(self.ruleset.languages)
+        if stray:
+            raise ConfigError(
+                f"backends configured for languages without rules: {sorted(stray)}",
+                source=str(config),
+                field=f"backends.{sorted(stray)[0]}",
+                expected=f"languages among {sorted(self.ruleset.languages)}",
+            )
+        self.backend_config.update(
+            {k: BackendConfig.parse(v, language=k) for k, v in (backends or {}).items()}
+        )
         unknown = set(self.backend_config) - set(self.ruleset.languages)
         if unknown:
-            raise ConfigError(f"backends configured for languages without rules: {sorted(unknown)}",
-                              field="backends", expected=f"languages among {sorted(self.ruleset.languages)}")
+            raise ConfigError(
+                f"backends configured for languages without rules: {sorted(unknown)}",
+                field="backends",
+                expected=f"languages among {sorted(self.ruleset.languages)}",
+            )
         self.scorer = Scorer(ScoringConfig.load(scoring))
         roles = RoleMapper()
         for lang in self.ruleset.languages.values():
@@ -102,11 +128,15 @@ class Analyzer:
         if comp is None:
             rules = self.ruleset.languages.get(language)
             if rules is None:
-                raise ConfigError(f"no rule set for language {language!r}", field="language",
-                                  expected=f"one of {self.languages}")
+                raise ConfigError(
+                    f"no rule set for language {language!r}",
+                    field="language",
+                    expected=f"one of {self.languages}",
+                )
             backend = make_backend(rules.spec, self.backend_config.get(language, BackendConfig()))
-            need_lemmas = any(lr.rule.uses_lemma() or any(v.uses_lemma() for v in lr.rule.variants)
-                              for lr in rules.rules)
+            need_lemmas = any(
+                lr.rule.uses_lemma() or any(v.uses_lemma() for v in lr.rule.variants) for lr in rules.rules
+            )
             comp = CompiledLanguage(rules, self.ruleset.signals, Pipeline(rules.spec, backend, need_lemmas))
             self._compiled[language] = comp
         return comp
@@ -164,7 +194,9 @@ class Analyzer:
             for rec in records:
                 yield self.result(rec)
             return
-        ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        ctx = multiprocessing.get_context(
+            "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        )
         window = n_process * batch_size
         with ctx.Pool(n_process, initializer=_worker_init, initargs=(self._init_args,)) as pool:
             while True:
@@ -217,12 +249,14 @@ class Analyzer:
             doc = comp.pipeline.make_doc(turn.text)
             findings.extend(comp.find(doc, role=turn.role, turn=i))
         for lang, turns in sorted(missing.items()):
-            warnings.append(f"no rule set for language '{lang}' (turns {', '.join(map(str, turns))}); "
-                            f"those turns were not analysed")
+            warnings.append(
+                f"no rule set for language '{lang}' (turns {', '.join(map(str, turns))}); "
+                f"those turns were not analysed"
+            )
         if not t.turns:
             warnings.append("the conversation has no turns")
         findings.sort(key=finding_sort_key)
-        ledger = ()
+        ledger: tuple[LedgerEntry, ...] = ()
         if self.with_ledger:
             from .ledger import build_ledger
 
@@ -232,7 +266,7 @@ class Analyzer:
             counts.setdefault(f.signal, {}).setdefault(f.role, 0)
             counts[f.signal][f.role] += 1
         targets = Counter(f.target for f in findings if f.signal == "blame_shifting" and f.target)
-        return Report(
+        report = Report(
             transcript_id=t.id,
             language=conv_lang,
             turn_languages=tuple(turn_langs),
@@ -244,6 +278,8 @@ class Analyzer:
             ledger=ledger,
             warnings=tuple(warnings),
         )
+        report._transcript = t  # for the views; a private attribute, not serialised
+        return report
 
 
 def _error_record(rec: Record, exc: TrustSignalsError) -> ErrorRecord:
@@ -251,8 +287,12 @@ def _error_record(rec: Record, exc: TrustSignalsError) -> ErrorRecord:
 
 
 def _error_from_record(rec: ErrorRecord) -> TrustSignalsError:
-    err = TrustSignalsError(str(rec.error.get("message")), source=rec.error.get("source"),
-                            field=rec.error.get("field"), expected=rec.error.get("expected"))
+    err = TrustSignalsError(
+        str(rec.error.get("message")),
+        source=rec.error.get("source"),
+        field=rec.error.get("field"),
+        expected=rec.error.get("expected"),
+    )
     err.code = str(rec.error.get("code"))
     return err
 

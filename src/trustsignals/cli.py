@@ -29,36 +29,61 @@ _EXTENSIONS = {".jsonl", ".ndjson", ".json", ".csv", ".txt"}
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="trustsignals", description="Find trust signals in support conversations.")
+    p = argparse.ArgumentParser(
+        prog="trustsignals", description="Find trust signals in support conversations."
+    )
     p.add_argument("--version", action="version", version=f"trustsignals {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     def rules_options(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--rules", action="append", default=[], metavar="DIR",
-                        help="extra rule folder (holds <lang>/ folders); repeatable")
+        sp.add_argument(
+            "--rules",
+            action="append",
+            default=[],
+            metavar="DIR",
+            help="extra rule folder (holds <lang>/ folders); repeatable",
+        )
         sp.add_argument("--no-default-rules", action="store_true", help="use only the --rules folders")
         sp.add_argument("--disable", action="append", default=[], metavar="RULE_ID", help="switch a rule off")
+
+    def config_option(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--config",
+            metavar="FILE",
+            help="YAML configuration: the NLP backend of each language (see docs/backends.md)",
+        )
 
     a = sub.add_parser("analyze", help="analyse conversations (files, folders or - for stdin)")
     a.add_argument("paths", nargs="+", metavar="PATH")
     a.add_argument("--format", choices=["jsonl", "json", "table", "csv", "html"], default="jsonl")
-    a.add_argument("--input-format", choices=["auto", "jsonl", "json", "csv", "txt"], default="auto",
-                   help="format of standard input (files go by extension)")
+    a.add_argument(
+        "--input-format",
+        choices=["auto", "jsonl", "json", "csv", "txt"],
+        default="auto",
+        help="format of standard input (files go by extension)",
+    )
     a.add_argument("--language", metavar="XX", help="force this language (ISO 639-1) for every conversation")
     a.add_argument("--scoring", metavar="FILE", help="YAML overriding the trust score weights")
     a.add_argument("--strict", action="store_true", help="stop at the first record that fails")
     a.add_argument("--n-process", type=int, default=1, metavar="N", help="worker processes")
     a.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
-    a.add_argument("--fail-on", action="append", default=[], metavar="COND",
-                   help="exit 3 when a conversation meets COND: 'score<40' or '<signal>>=N' "
-                        "(e.g. 'blame_shifting>=1'); repeatable")
+    a.add_argument(
+        "--fail-on",
+        action="append",
+        default=[],
+        metavar="COND",
+        help="exit 3 when a conversation meets COND: 'score<40' or '<signal>>=N' "
+        "(e.g. 'blame_shifting>=1'); repeatable",
+    )
     rules_options(a)
+    config_option(a)
 
     s = sub.add_parser("summary", help="aggregate a batch by signal, role and language")
     s.add_argument("paths", nargs="+", metavar="PATH")
     s.add_argument("--format", choices=["table", "json"], default="table")
     s.add_argument("--language", metavar="XX")
     rules_options(s)
+    config_option(s)
 
     r = sub.add_parser("rules", help="list, validate or test rule sets")
     rsub = r.add_subparsers(dest="rules_command", required=True)
@@ -96,8 +121,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _analyzer(args: argparse.Namespace) -> Analyzer:
-    return Analyzer(rules=args.rules, include_default_rules=not args.no_default_rules, disable=args.disable,
-                    language=getattr(args, "language", None), scoring=getattr(args, "scoring", None))
+    return Analyzer(
+        rules=args.rules,
+        include_default_rules=not args.no_default_rules,
+        disable=args.disable,
+        language=getattr(args, "language", None),
+        scoring=getattr(args, "scoring", None),
+        config=getattr(args, "config", None),
+    )
 
 
 def _expand(paths: Sequence[str]) -> Iterator[str]:
@@ -117,8 +148,9 @@ def _input_records(analyzer: Analyzer, paths: Sequence[str], input_format: str) 
         if p == "-":
             data = sys.stdin.buffer.read()
             fmt = sniff_format(data) if input_format == "auto" else input_format
-            recs: Iterator[Record] = iter_bytes(data, source="<stdin>", fmt=fmt, builder=analyzer.builder,
-                                                default_id="stdin")
+            recs: Iterator[Record] = iter_bytes(
+                data, source="<stdin>", fmt=fmt, builder=analyzer.builder, default_id="stdin"
+            )
         else:
             recs = iter_path(Path(p), builder=analyzer.builder)
         for rec in recs:
@@ -140,8 +172,11 @@ def _analyze(args: argparse.Namespace) -> int:
         for result in results:
             if isinstance(result, ErrorRecord):
                 failed += 1
-                print(f"trustsignals: record {result.index} ({result.source}): [{result.error['code']}] "
-                      f"{result.error['message']}", file=sys.stderr)
+                print(
+                    f"trustsignals: record {result.index} ({result.source}): [{result.error['code']}] "
+                    f"{result.error['message']}",
+                    file=sys.stderr,
+                )
                 if args.strict:
                     if args.format == "jsonl":
                         out.write(result.to_json() + "\n")
@@ -168,8 +203,12 @@ def _analyze(args: argparse.Namespace) -> int:
         elif args.format == "html":
             from .views import batch_html
 
-            out.write(batch_html([r for r in collected if isinstance(r, Report)], errors=[
-                r for r in collected if isinstance(r, ErrorRecord)]))
+            out.write(
+                batch_html(
+                    [r for r in collected if isinstance(r, Report)],
+                    errors=[r for r in collected if isinstance(r, ErrorRecord)],
+                )
+            )
     finally:
         if args.output:
             out.close()
@@ -178,33 +217,78 @@ def _analyze(args: argparse.Namespace) -> int:
     return EXIT_THRESHOLD if crossed else EXIT_OK
 
 
-CSV_COLUMNS = ["transcript_id", "language", "score", "turn", "role", "signal", "polarity", "target", "start",
-               "end", "text", "rule_id", "confidence", "explanation"]
+CSV_COLUMNS = [
+    "transcript_id",
+    "language",
+    "score",
+    "turn",
+    "role",
+    "signal",
+    "polarity",
+    "target",
+    "start",
+    "end",
+    "text",
+    "rule_id",
+    "confidence",
+    "explanation",
+]
 
 
 def csv_rows(result: Report | ErrorRecord) -> Iterator[list[Any]]:
     """One row per finding (a report without findings gives one row with empty finding columns)."""
     if isinstance(result, ErrorRecord):
-        yield [result.transcript_id or "", "", "", "", "", "", "", "", "", "", "", result.error["code"], "",
-               result.error["message"]]
+        yield [
+            result.transcript_id or "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            result.error["code"],
+            "",
+            result.error["message"],
+        ]
         return
     if not result.findings:
         yield [result.transcript_id, result.language, result.score.value] + [""] * 11
     for f in result.findings:
-        yield [result.transcript_id, result.language, result.score.value, f.turn, f.role, f.signal, f.polarity,
-               f.target or "", f.start, f.end, f.text, f.rule_id, f.confidence, f.explanation]
+        yield [
+            result.transcript_id,
+            result.language,
+            result.score.value,
+            f.turn,
+            f.role,
+            f.signal,
+            f.polarity,
+            f.target or "",
+            f.start,
+            f.end,
+            f.text,
+            f.rule_id,
+            f.confidence,
+            f.explanation,
+        ]
 
 
 def _table(result: Report | ErrorRecord) -> str:
     buf = io.StringIO()
     if isinstance(result, ErrorRecord):
-        buf.write(f"! record {result.index} ({result.source}): [{result.error['code']}] {result.error['message']}\n\n")
+        err = result.error
+        buf.write(f"! record {result.index} ({result.source}): [{err['code']}] {err['message']}\n\n")
         return buf.getvalue()
     buf.write(f"== {result.transcript_id}  language={result.language}  trust score={result.score.value:g}\n")
     for f in result.findings:
         tgt = f" -> {f.target}" if f.target else ""
         mark = "+" if f.polarity in ("builds", "customer_positive") else "-"
-        buf.write(f"  {mark} turn {f.turn:>3} {f.role:<8} {f.signal:<18}{tgt:<14} {f.text!r}  ({f.rule_id})\n")
+        buf.write(
+            f"  {mark} turn {f.turn:>3} {f.role:<8} {f.signal:<18}{tgt:<14} {f.text!r}  ({f.rule_id})\n"
+        )
     for w in result.warnings:
         buf.write(f"  ! {w}\n")
     buf.write(f"  score: {result.score.explanation}\n\n")
@@ -216,19 +300,22 @@ def _parse_condition(cond: str) -> tuple[str, str, float]:
 
     m = re.fullmatch(r"\s*([a-z_]+)\s*(<=|>=|<|>|==)\s*(-?\d+(?:\.\d+)?)\s*", cond)
     if not m:
-        raise TrustSignalsError(f"cannot read --fail-on {cond!r}", field="--fail-on",
-                                expected="'score<40' or '<signal>>=N'")
+        raise TrustSignalsError(
+            f"cannot read --fail-on {cond!r}", field="--fail-on", expected="'score<40' or '<signal>>=N'"
+        )
     return m.group(1), m.group(2), float(m.group(3))
 
 
 def _meets(report: Report, cond: tuple[str, str, float]) -> bool:
     name, op, value = cond
-    if name == "score":
-        actual = report.score.value
-    else:
-        actual = float(sum(report.counts.get(name, {}).values()))
-    return {"<": actual < value, "<=": actual <= value, ">": actual > value, ">=": actual >= value,
-            "==": actual == value}[op]
+    actual = report.score.value if name == "score" else float(sum(report.counts.get(name, {}).values()))
+    return {
+        "<": actual < value,
+        "<=": actual <= value,
+        ">": actual > value,
+        ">=": actual >= value,
+        "==": actual == value,
+    }[op]
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -240,8 +327,10 @@ def _summary(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
-        print(f"conversations: {summary['conversations']}  errors: {summary['errors']}  "
-              f"mean trust score: {summary['mean_score']}")
+        print(
+            f"conversations: {summary['conversations']}  errors: {summary['errors']}  "
+            f"mean trust score: {summary['mean_score']}"
+        )
         print(f"languages: {summary['languages']}")
         print(f"{'signal':20} {'role':9} {'findings':>8} {'conversations':>13}")
         for row in summary["signals"]:

@@ -1,7 +1,8 @@
 """The rule engine: one language's rules compiled into one matcher pass, plus context.
 
 All token patterns of a language go into one spaCy ``Matcher``, all phrases into one
-``PhraseMatcher`` on the folded ``NORM`` attribute, and whole-turn regexes run on RE2 over the
+``PhraseMatcher`` on the folded ``NORM`` attribute, the ``dep_patterns`` of rule variants into
+one ``DependencyMatcher`` (run only on parsed docs), and whole-turn regexes run on RE2 over the
 folded turn text. Antipatterns, context cues, terminators and blame-target words are compiled
 into the same matchers under their own keys, so a turn is matched once.
 
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import re2
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import DependencyMatcher, Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
 from .errors import RuleError
@@ -36,6 +37,7 @@ from .ruleset import (
     LoadedRule,
     MatchSpec,
     SignalDef,
+    Variant,
 )
 
 _CONCRETE_TARGETS = ("customer", "colleague", "third_party", "system", "unspecified")
@@ -50,6 +52,7 @@ class _Match:
     e: int  # token end (exclusive)
     cs: int  # char start
     ce: int  # char end
+    anchor: tuple[int, int] | None = None  # tokens whose context counts (dependency matches: the anchor)
 
 
 @dataclass
@@ -88,6 +91,7 @@ class CompiledLanguage:
         vocab = pipeline.vocab
         self.matcher = Matcher(vocab, validate=True)
         self.phrases = PhraseMatcher(vocab, attr="NORM")
+        self.dep_matcher = DependencyMatcher(vocab, validate=True)
         self.regexes: list[tuple[str, Any]] = []
         self.entries: dict[str, _RuleEntry] = {}
         self.cues: dict[str, Cue] = {}
@@ -110,16 +114,16 @@ class CompiledLanguage:
                 key = f"a|{rule.id}|{anti.id}"
                 self._add(key, anti, where=f"{where} antipattern {anti.id}")
                 anti_keys.append(key)
-            effects: dict[str, str | Convert] = dict(signals[lr.signal].context)
-            effects.update(rule.context)
+            effects: dict[str, str | Convert] = {str(k): v for k, v in signals[lr.signal].context.items()}
+            effects.update({str(k): v for k, v in rule.context.items()})
             usable = [v for v in rule.variants if set(v.requires) <= provides]
-            if usable:
-                for v in usable:
-                    key = f"R|{rule.id}|{v.id}"
-                    self._add(key, v, where=f"{where} variant {v.id}")
-                    self.entries[key] = _RuleEntry(lr, v.id, tuple(anti_keys), effects)
-                    self.order[key] = i
-            else:
+            for v in usable:
+                key = f"R|{rule.id}|{v.id}"
+                self._add(key, v, where=f"{where} variant {v.id}")
+                self.entries[key] = _RuleEntry(lr, v.id, tuple(anti_keys), effects)
+                self.order[key] = i
+            # the base patterns are the fallback: they run unless a usable variant replaces them
+            if not any(v.mode == "replace" for v in usable):
                 key = f"R|{rule.id}"
                 self._add(key, rule, where=where)
                 self.entries[key] = _RuleEntry(lr, None, tuple(anti_keys), effects)
@@ -152,6 +156,17 @@ class CompiledLanguage:
             if empty:
                 raise RuleError(f"phrase {empty[0]!r} has no tokens", source=where, field="phrases")
             self.phrases.add(key, docs)
+        if isinstance(spec, Variant) and spec.dep_patterns:
+            dep_patterns = [
+                [{**node, "RIGHT_ATTRS": self._fold_token(node.get("RIGHT_ATTRS", {}))} for node in p]
+                for p in spec.dep_patterns
+            ]
+            try:
+                self.dep_matcher.add(key, dep_patterns)
+            except (ValueError, KeyError, TypeError) as exc:
+                raise RuleError(
+                    f"invalid dependency pattern: {exc}", source=where, field="dep_patterns"
+                ) from exc
         for rx in spec.regex:
             try:
                 self.regexes.append((key, re2.compile(rx, _regex_options())))
@@ -183,6 +198,14 @@ class CompiledLanguage:
         for match_id, s, e in self.phrases(doc):
             span = doc[s:e]
             found.append(_Match(strings[match_id], s, e, span.start_char, span.end_char))
+        if len(self.dep_matcher) and doc.has_annotation("DEP"):
+            for match_id, token_ids in self.dep_matcher(doc):
+                # evidence: first to last matched token; context: the pattern's anchor (first node),
+                # so that "the courier didn't lose it" is negated at "lose"
+                s, e = min(token_ids), max(token_ids) + 1
+                span = doc[s:e]
+                anchor = (token_ids[0], token_ids[0] + 1)
+                found.append(_Match(strings[match_id], s, e, span.start_char, span.end_char, anchor))
         if self.regexes:
             text = doc.text
             folded, offsets = self.pipeline.folder.fold_with_offsets(text)
@@ -193,10 +216,10 @@ class CompiledLanguage:
                         continue
                     cs = offsets[a]
                     ce = _extend_marks(text, offsets[b - 1] + 1)
-                    span = doc.char_span(cs, ce, alignment_mode="expand")
-                    if span is None or len(span) == 0:
+                    aligned = doc.char_span(cs, ce, alignment_mode="expand")
+                    if aligned is None or len(aligned) == 0:
                         continue
-                    found.append(_Match(key, span.start, span.end, cs, ce))
+                    found.append(_Match(key, aligned.start, aligned.end, cs, ce))
         return found
 
     def context_of(self, doc: Doc, matches: list[_Match]) -> TurnContext:
@@ -210,7 +233,9 @@ class CompiledLanguage:
             text = tok.text
             if text in _CLAUSE_PUNCT:
                 commas.append(tok.i)
-            if any(c in qmarks for c in text) and (tok.is_punct or all(c in qmarks or c in ends for c in text)):
+            if any(c in qmarks for c in text) and (
+                tok.is_punct or all(c in qmarks or c in ends for c in text)
+            ):
                 questions.add(sid)
             if (text and all(c in ends for c in text)) or (tok.is_space and "\n" in text):
                 sid += 1
@@ -259,8 +284,16 @@ class CompiledLanguage:
             kept.append(f)
         return kept
 
-    def _finding(self, doc: Doc, m: _Match, entry: _RuleEntry, ctx: TurnContext, role: str, turn: int,
-                 targets: list[_Match]) -> Finding | None:
+    def _finding(
+        self,
+        doc: Doc,
+        m: _Match,
+        entry: _RuleEntry,
+        ctx: TurnContext,
+        role: str,
+        turn: int,
+        targets: list[_Match],
+    ) -> Finding | None:
         lr = entry.rule
         rule = lr.rule
         signal = lr.signal
@@ -290,8 +323,9 @@ class CompiledLanguage:
         sig = self.signals[signal]
         explanation = lr.explanation if signal == lr.signal else sig.explanation
         try:
-            message = explanation.format(signal=signal, text=text, rule_id=rule.id, target=target or "",
-                                         language=self.code, role=role)
+            message = explanation.format(
+                signal=signal, text=text, rule_id=rule.id, target=target or "", language=self.code, role=role
+            )
         except (KeyError, IndexError, ValueError):
             message = f"{signal}: '{text}'"
         message += f" [rule {rule.id}" + (f", variant {entry.variant}" if entry.variant else "") + "]"
@@ -320,26 +354,28 @@ class CompiledLanguage:
 
     def _active_context(self, m: _Match, ctx: TurnContext) -> dict[str, str]:
         active: dict[str, str] = {}
-        if m.s < len(ctx.sent) and ctx.sent[m.s] in ctx.questions:
+        ms, me = m.anchor or (m.s, m.e)
+        if ms < len(ctx.sent) and ctx.sent[ms] in ctx.questions:
             active["question"] = "?"
-        sid = ctx.sent[m.s] if m.s < len(ctx.sent) else -1
+        sid = ctx.sent[ms] if ms < len(ctx.sent) else -1
         for cue, cs, ce, cue_text in ctx.cues:
-            if cue.category in active or (cs < m.e and m.s < ce):
+            if cue.category in active or (cs < me and ms < ce):
                 continue
             if ctx.sent[cs] != sid:
                 continue
             hit = False
             stops = ctx.terminators if cue.cross_comma else ctx.terminators + ctx.commas
-            if cue.direction in ("forward", "both") and ce <= m.s and m.s - ce < cue.max_scope:
-                hit = not any(ce <= t < m.s for t in stops)
-            if not hit and cue.direction in ("backward", "both") and m.e <= cs and cs - m.e < cue.max_scope:
-                hit = not any(m.e <= t < cs for t in stops)
+            if cue.direction in ("forward", "both") and ce <= ms and ms - ce < cue.max_scope:
+                hit = not any(ce <= t < ms for t in stops)
+            if not hit and cue.direction in ("backward", "both") and me <= cs and cs - me < cue.max_scope:
+                hit = not any(me <= t < cs for t in stops)
             if hit:
                 active[cue.category] = f"'{cue_text}'"
         return active
 
-    def _target(self, doc: Doc, m: _Match, ctx: TurnContext, declared: str | None,
-                targets: list[_Match]) -> tuple[str, str]:
+    def _target(
+        self, doc: Doc, m: _Match, ctx: TurnContext, declared: str | None, targets: list[_Match]
+    ) -> tuple[str, str]:
         if declared in _CONCRETE_TARGETS:
             return str(declared), f"blame goes to {declared} (declared by the rule)"
         inside = [t for t in targets if t.cs < m.ce and m.cs < t.ce]
@@ -351,7 +387,7 @@ class CompiledLanguage:
         if near:
             best = min(near, key=lambda t: (t.s, t.key)) if inside else near[0]
             name = best.key.split("|", 1)[1]
-            return name, f"blame goes to {name} (from the words '{doc.text[best.cs:best.ce]}')"
+            return name, f"blame goes to {name} (from the words '{doc.text[best.cs : best.ce]}')"
         return "unspecified", "blame goes to nobody named"
 
 
@@ -383,10 +419,13 @@ def _extend_marks(text: str, end: int) -> int:
 def _check_template(template: str, where: str) -> None:
     for _, name, _, _ in string.Formatter().parse(template):
         if name is not None and name not in _TEMPLATE_FIELDS:
-            raise RuleError(f"explanation uses unknown field {{{name}}}", source=where, field="explanation",
-                            expected=f"fields among {sorted(_TEMPLATE_FIELDS)}")
+            raise RuleError(
+                f"explanation uses unknown field {{{name}}}",
+                source=where,
+                field="explanation",
+                expected=f"fields among {sorted(_TEMPLATE_FIELDS)}",
+            )
 
 
 def finding_sort_key(f: Finding) -> tuple[Any, ...]:
     return (f.turn, f.start, f.end, f.signal, f.rule_id)
-

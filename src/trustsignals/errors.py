@@ -99,8 +99,14 @@ class InternalError(TrustSignalsError, RuntimeError):
     code = "TS900"
 
 
-def _rebuild(cls: type[TrustSignalsError], message: str, source: str | None, field: str | None,
-             expected: str | None, code: str) -> TrustSignalsError:
+def _rebuild(
+    cls: type[TrustSignalsError],
+    message: str,
+    source: str | None,
+    field: str | None,
+    expected: str | None,
+    code: str,
+) -> TrustSignalsError:
     err = cls(message, source=source, field=field, expected=expected)
     err.code = code
     return err

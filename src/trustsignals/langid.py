@@ -47,7 +47,9 @@ class Guess:
 
 
 class LanguageIdentifier:
-    def __init__(self, specs: Sequence[LanguageSpec], stopwords: dict[str, Iterable[str]] | None = None) -> None:
+    def __init__(
+        self, specs: Sequence[LanguageSpec], stopwords: dict[str, Iterable[str]] | None = None
+    ) -> None:
         self.specs = {s.code: s for s in specs}
         self.codes = sorted(self.specs)
         words: dict[str, set[str]] = {}
@@ -68,24 +70,24 @@ class LanguageIdentifier:
         for code, script in self.scripts.items():
             if script and has_script(text, script, 0.5):
                 return Guess(code, 100.0, 1, True)
-        scores: Counter[str] = Counter()
+        scores: dict[str, float] = {}
         n = 0
         marker_hits: Counter[str] = Counter()
         for raw in _WORD.findall(text):
             w = _fold(raw)
             n += 1
             for code, weight in self.index.get(w, ()):
-                scores[code] += weight
+                scores[code] = scores.get(code, 0.0) + weight
             for code, marks in self.markers.items():
                 if w in marks:
                     marker_hits[code] += 1
-        top = scores.most_common(1)[0][1] if scores else 0.0
+        top = max(scores.values(), default=0.0)
         for code, hits in sorted(marker_hits.items()):
             if hits >= self.specs[code].detection.min_markers and hits >= top / 2:
                 return Guess(code, float(hits), n, True)
         if not scores:
             return Guess(None, 0.0, n, False)
-        ranked = scores.most_common(2)
+        ranked = _top2(scores)
         best, s1 = ranked[0]
         s2 = ranked[1][1] if len(ranked) > 1 else 0.0
         decided = s1 >= _MIN_HITS and s1 >= _MARGIN * s2 and (n == 0 or s1 / n >= _MIN_RATIO)
@@ -115,15 +117,15 @@ class LanguageIdentifier:
             g = self.vote(system)
             if g.decided and g.language and g.score >= 2:
                 return g.language, "system notices"
-        total: Counter[str] = Counter()
+        total: dict[str, float] = {}
         n = 0
         for text in texts:
             g = self.vote(text)
             n += g.words
             if g.language and g.decided:
-                total[g.language] += max(g.score, 1.0)
+                total[g.language] = total.get(g.language, 0.0) + max(g.score, 1.0)
         if total:
-            ranked = total.most_common(2)
+            ranked = _top2(total)
             best, s1 = ranked[0]
             s2 = ranked[1][1] if len(ranked) > 1 else 0.0
             if s1 >= _MARGIN * s2 and s1 >= 2:
@@ -147,10 +149,15 @@ class LanguageIdentifier:
         # weak evidence: maybe another language entirely, if the turn is long enough to tell
         if g.words >= 4 and (g.score / max(g.words, 1)) < _MIN_RATIO:
             code, prob = self.statistical(text)
-            if code and prob >= _LANGDETECT_MIN_PROB and code != conversation_language:
-                if code in self.specs or g.score == 0:
-                    return code
+            clear = code is not None and prob >= _LANGDETECT_MIN_PROB and code != conversation_language
+            if clear and (code in self.specs or g.score == 0):
+                return str(code)
         return conversation_language
+
+
+def _top2(scores: dict[str, float]) -> list[tuple[str, float]]:
+    """The two best languages, ties broken by code so that the result is deterministic."""
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
 
 
 def _spacy_stop_words(lang: str) -> set[str]:

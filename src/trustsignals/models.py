@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 SCHEMA_VERSION = "1.0.0"
 
@@ -122,6 +122,8 @@ class Report(_Frozen):
     score: TrustScore
     ledger: tuple[LedgerEntry, ...] = ()
     warnings: tuple[str, ...] = ()
+    # the analysed conversation, for the notebook and HTML views; never serialised
+    _transcript: Transcript | None = PrivateAttr(default=None)
 
     def to_json(self) -> str:
         """Compact, deterministic JSON (keys in model order, non-ASCII kept)."""
@@ -130,7 +132,7 @@ class Report(_Frozen):
     def _repr_html_(self) -> str:  # Jupyter
         from .views import report_html
 
-        return report_html(self)
+        return str(report_html(self))
 
 
 class ErrorRecord(_Frozen):

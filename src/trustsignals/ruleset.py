@@ -37,9 +37,32 @@ ContextCategory = Literal["negation", "question", "condition", "reported"]
 CONTEXT_CATEGORIES: tuple[str, ...] = ("negation", "question", "condition", "reported")
 _RULE_ID = re.compile(r"^[A-Z][A-Z0-9_]{2,80}$")
 _TOKEN_KEYS = {
-    "ORTH", "TEXT", "LOWER", "NORM", "LEMMA", "POS", "TAG", "MORPH", "DEP", "LENGTH", "SHAPE",
-    "IS_ALPHA", "IS_ASCII", "IS_DIGIT", "IS_LOWER", "IS_UPPER", "IS_TITLE", "IS_PUNCT", "IS_SPACE",
-    "IS_STOP", "IS_SENT_START", "LIKE_NUM", "LIKE_EMAIL", "LIKE_URL", "OP", "ENT_TYPE",
+    "ORTH",
+    "TEXT",
+    "LOWER",
+    "NORM",
+    "LEMMA",
+    "POS",
+    "TAG",
+    "MORPH",
+    "DEP",
+    "LENGTH",
+    "SHAPE",
+    "IS_ALPHA",
+    "IS_ASCII",
+    "IS_DIGIT",
+    "IS_LOWER",
+    "IS_UPPER",
+    "IS_TITLE",
+    "IS_PUNCT",
+    "IS_SPACE",
+    "IS_STOP",
+    "IS_SENT_START",
+    "LIKE_NUM",
+    "LIKE_EMAIL",
+    "LIKE_URL",
+    "OP",
+    "ENT_TYPE",
 }
 # attributes a backend must provide for a token pattern that uses them
 _PARSE_KEYS = {"POS": "POS", "TAG": "TAG", "MORPH": "MORPH", "DEP": "DEP"}
@@ -64,17 +87,25 @@ def check_regex(pattern: str, *, folded: bool, where: str, field_name: str) -> N
     try:
         re2.compile(pattern, opts)
     except re2.error as exc:
-        raise UnsafeRegexError(f"regular expression {pattern!r} is not supported by RE2: {exc}",
-                               source=where, field=field_name,
-                               expected="a regex without look-around or back-references") from exc
+        raise UnsafeRegexError(
+            f"regular expression {pattern!r} is not supported by RE2: {exc}",
+            source=where,
+            field=field_name,
+            expected="a regex without look-around or back-references",
+        ) from exc
     try:
         tree = sre_parse.parse(pattern)
     except (re.error, sre_constants.error) as exc:
-        raise RuleError(f"invalid regular expression {pattern!r}: {exc}", source=where, field=field_name) from exc
+        raise RuleError(
+            f"invalid regular expression {pattern!r}: {exc}", source=where, field=field_name
+        ) from exc
     if _nested_repeat(tree, inside=False):
-        raise UnsafeRegexError(f"regular expression {pattern!r} nests unbounded repetition and could "
-                               "backtrack catastrophically", source=where, field=field_name,
-                               expected="no repeated group that itself repeats, like (a+)+")
+        raise UnsafeRegexError(
+            f"regular expression {pattern!r} nests unbounded repetition and could backtrack catastrophically",
+            source=where,
+            field=field_name,
+            expected="no repeated group that itself repeats, like (a+)+",
+        )
     if folded:
         literal = re.sub(r"\\.", "", pattern)
         for ch in literal:
@@ -82,27 +113,32 @@ def check_regex(pattern: str, *, folded: bool, where: str, field_name: str) -> N
                 from .text import base_fold_char
 
                 if base_fold_char(ch) != ch:
-                    raise RuleError(f"regular expression {pattern!r} contains {ch!r}, which folded text never "
-                                    f"contains; write {base_fold_char(ch)!r}", source=where, field=field_name,
-                                    expected="lower case letters without accents")
+                    raise RuleError(
+                        f"regular expression {pattern!r} contains {ch!r}, which folded text never "
+                        f"contains; write {base_fold_char(ch)!r}",
+                        source=where,
+                        field=field_name,
+                        expected="lower case letters without accents",
+                    )
 
 
 def _nested_repeat(tree: Any, inside: bool) -> bool:
     for op, av in tree:
-        if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, getattr(sre_constants, "POSSESSIVE_REPEAT",
-                                                                             None)):
-            lo, hi, sub = av
+        if op in (
+            sre_constants.MAX_REPEAT,
+            sre_constants.MIN_REPEAT,
+            getattr(sre_constants, "POSSESSIVE_REPEAT", None),
+        ):
+            _lo, hi, sub = av
             unbounded = hi == sre_constants.MAXREPEAT or hi > 50
             if unbounded and inside:
                 return True
             if _nested_repeat(sub, inside or unbounded):
                 return True
-        elif op == sre_constants.SUBPATTERN:
-            if _nested_repeat(av[-1], inside):
-                return True
-        elif op == sre_constants.BRANCH:
-            if any(_nested_repeat(b, inside) for b in av[1]):
-                return True
+        elif (op == sre_constants.SUBPATTERN and _nested_repeat(av[-1], inside)) or (
+            op == sre_constants.BRANCH and any(_nested_repeat(b, inside) for b in av[1])
+        ):
+            return True
     return False
 
 
@@ -113,8 +149,7 @@ TokenPattern = list[dict[str, Any]]
 class MatchSpec(_Strict):
     """What to look for: spaCy token patterns, phrases (on folded text) and whole-turn regexes."""
 
-    patterns: list[TokenPattern] = Field(default_factory=list,
-                                         description="spaCy Matcher token patterns")
+    patterns: list[TokenPattern] = Field(default_factory=list, description="spaCy Matcher token patterns")
     phrases: list[str] = Field(default_factory=list, description="phrases matched on folded tokens")
     regex: list[str] = Field(default_factory=list, description="RE2 regexes on the folded turn text")
     description: str | None = None
@@ -130,8 +165,9 @@ class MatchSpec(_Strict):
                     raise ValueError(f"pattern {i} token {j} must be an object like {{LOWER: sorry}}")
                 for key in tok:
                     if key.upper() not in _TOKEN_KEYS and key != "_":
-                        raise ValueError(f"pattern {i} token {j}: unknown key {key!r}; use one of "
-                                         f"{sorted(_TOKEN_KEYS)}")
+                        raise ValueError(
+                            f"pattern {i} token {j}: unknown key {key!r}; use one of {sorted(_TOKEN_KEYS)}"
+                        )
         return value
 
     @field_validator("phrases")
@@ -196,11 +232,13 @@ def _to_example(value: Any) -> Any:
 
 
 class Examples(_Strict):
-    match: list[Example] = Field(default_factory=list,
-                                 description="texts the rule must match; the evidence in [brackets]")
+    match: list[Example] = Field(
+        default_factory=list, description="texts the rule must match; the evidence in [brackets]"
+    )
     no_match: list[Example] = Field(default_factory=list, description="texts the rule must not match")
-    known_misses: list[Example] = Field(default_factory=list,
-                                        description="texts it should match but does not yet (honest gaps)")
+    known_misses: list[Example] = Field(
+        default_factory=list, description="texts it should match but does not yet (honest gaps)"
+    )
 
     @field_validator("match", "no_match", "known_misses", mode="before")
     @classmethod
@@ -208,11 +246,107 @@ class Examples(_Strict):
         return [_to_example(v) for v in value] if isinstance(value, list) else value
 
 
+DepPattern = list[dict[str, Any]]
+_DEP_NODE_KEYS = {"RIGHT_ID", "RIGHT_ATTRS", "LEFT_ID", "REL_OP"}
+
+
 class Variant(MatchSpec):
-    """A rule variant that needs parser output (POS, MORPH, DEP) from the backend."""
+    """A rule variant that needs parser output (POS, TAG, MORPH, DEP) from the backend.
+
+    A variant is used when the backend provides everything in ``requires``; otherwise the rule
+    falls back to its base patterns. ``mode: replace`` (the default) runs the variant instead of
+    the base patterns; ``mode: add`` runs it beside them (it catches what they miss).
+    ``dep_patterns`` are spaCy ``DependencyMatcher`` patterns (they need ``DEP``); a match's
+    evidence is the text from its first to its last matched token.
+    """
 
     id: str
     requires: list[Literal["POS", "TAG", "MORPH", "DEP"]]
+    mode: Literal["replace", "add"] = "replace"
+    dep_patterns: list[DepPattern] = Field(
+        default_factory=list, description="spaCy DependencyMatcher patterns"
+    )
+    examples: Examples = Field(
+        default_factory=Examples, description="run with a backend that provides what the variant requires"
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _variant_id(cls, value: str) -> str:
+        if not _RULE_ID.match(value):
+            raise ValueError(
+                f"variant id {value!r} must be upper case letters, digits and _ (like DEP_SUBJECT)"
+            )
+        return value
+
+    @field_validator("dep_patterns")
+    @classmethod
+    def _check_dep_patterns(cls, value: list[DepPattern]) -> list[DepPattern]:
+        for i, pattern in enumerate(value):
+            if not isinstance(pattern, list) or not pattern:
+                raise ValueError(f"dep pattern {i} must be a non-empty list of nodes")
+            for j, node in enumerate(pattern):
+                if not isinstance(node, dict):
+                    raise ValueError(
+                        f"dep pattern {i} node {j} must be an object with RIGHT_ID and RIGHT_ATTRS"
+                    )
+                unknown = set(node) - _DEP_NODE_KEYS
+                if unknown:
+                    raise ValueError(
+                        f"dep pattern {i} node {j}: unknown keys {sorted(unknown)}; use "
+                        f"{sorted(_DEP_NODE_KEYS)}"
+                    )
+                if "RIGHT_ID" not in node:
+                    raise ValueError(f"dep pattern {i} node {j} needs RIGHT_ID")
+                if j == 0 and ("LEFT_ID" in node or "REL_OP" in node):
+                    raise ValueError(
+                        f"dep pattern {i}: the first node is the anchor and has no LEFT_ID or REL_OP"
+                    )
+                if j > 0 and ("LEFT_ID" not in node or "REL_OP" not in node):
+                    raise ValueError(f"dep pattern {i} node {j} needs LEFT_ID and REL_OP")
+                attrs = node.get("RIGHT_ATTRS", {})
+                if not isinstance(attrs, dict):
+                    raise ValueError(f"dep pattern {i} node {j}: RIGHT_ATTRS must be an object")
+                for key in attrs:
+                    if key.upper() not in _TOKEN_KEYS or key.upper() == "OP":
+                        raise ValueError(f"dep pattern {i} node {j}: unknown RIGHT_ATTRS key {key!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _requires_what_it_uses(self) -> Variant:
+        if self.is_empty():
+            raise ValueError("a variant needs at least one of patterns, dep_patterns, phrases or regex")
+        missing = sorted(self.needs() - set(self.requires))
+        if missing:
+            raise ValueError(f"the variant uses {missing} but does not list them in requires")
+        return self
+
+    def dep_nodes(self) -> Iterable[dict[str, Any]]:
+        for pattern in self.dep_patterns:
+            for node in pattern:
+                yield node.get("RIGHT_ATTRS", {})
+
+    def is_empty(self) -> bool:
+        return super().is_empty() and not self.dep_patterns
+
+    def needs(self) -> set[str]:
+        out = super().needs()
+        if self.dep_patterns:
+            out.add("DEP")
+        for attrs in self.dep_nodes():
+            out |= {_PARSE_KEYS[k.upper()] for k in attrs if k.upper() in _PARSE_KEYS}
+        return out
+
+    def uses_lemma(self) -> bool:
+        return super().uses_lemma() or any(k.upper() == "LEMMA" for a in self.dep_nodes() for k in a)
+
+    def regexes_for_check(self) -> Iterable[tuple[str, bool]]:
+        yield from super().regexes_for_check()
+        for attrs in self.dep_nodes():
+            for key, value in attrs.items():
+                if isinstance(value, dict) and "REGEX" in {k.upper() for k in value}:
+                    rx = next(v for k, v in value.items() if k.upper() == "REGEX")
+                    yield str(rx), key.upper() in ("NORM", "LEMMA", "LOWER")
 
 
 class Rule(MatchSpec):
@@ -225,16 +359,20 @@ class Rule(MatchSpec):
     context: dict[ContextCategory, ContextAction | Convert] = Field(default_factory=dict)
     antipatterns: list[AntiPattern] = Field(default_factory=list)
     examples: Examples = Field(default_factory=Examples)
-    variants: list[Variant] = Field(default_factory=list,
-                                    description="parser-based variants used instead of the base patterns "
-                                                "when the backend provides what they require")
+    variants: list[Variant] = Field(
+        default_factory=list,
+        description="parser-based variants used instead of the base patterns "
+        "when the backend provides what they require",
+    )
     disabled: bool = False
 
     @field_validator("id")
     @classmethod
     def _id(cls, value: str) -> str:
         if not _RULE_ID.match(value):
-            raise ValueError(f"rule id {value!r} must be upper case letters, digits and _ (like EN_APOLOGY_SORRY)")
+            raise ValueError(
+                f"rule id {value!r} must be upper case letters, digits and _ (like EN_APOLOGY_SORRY)"
+            )
         return value
 
     @field_validator("context", mode="before")
@@ -273,7 +411,7 @@ class SignalDef(_Strict):
     @field_validator("context", mode="before")
     @classmethod
     def _ctx(cls, value: Any) -> Any:
-        return Rule._ctx(value)  # type: ignore[operator]
+        return Rule._ctx(value)
 
 
 class SignalsFile(_Strict):
@@ -289,8 +427,9 @@ class DetectionSpec(_Strict):
     """Clues for language detection beyond the statistical detector."""
 
     script: str | None = Field(default=None, description="Unicode script name prefix, e.g. GREEK")
-    markers: list[str] = Field(default_factory=list,
-                               description="words that mark romanised text of this language")
+    markers: list[str] = Field(
+        default_factory=list, description="words that mark romanised text of this language"
+    )
     min_markers: int = 2
 
 
@@ -312,7 +451,9 @@ class Cue(MatchSpec):
     direction: Literal["forward", "backward", "both"] = "forward"
     max_scope: int = Field(default=6, ge=1, le=50)
     pseudo: bool = Field(default=False, description="looks like a cue but is not one (e.g. 'not only')")
-    cross_comma: bool = Field(default=False, description="scope continues past commas (conditions: 'if X, we...')")
+    cross_comma: bool = Field(
+        default=False, description="scope continues past commas (conditions: 'if X, we...')"
+    )
 
 
 class ContextFile(_Strict):
@@ -364,8 +505,11 @@ def default_rules_dir() -> Path:
     checkout = Path(__file__).resolve().parents[2] / "rules"
     if (checkout / "signals.yaml").is_file():
         return checkout
-    raise RuleError("the packaged rules are missing", source=str(packaged),
-                    expected="a trustsignals install that includes its rules/ folder")
+    raise RuleError(
+        "the packaged rules are missing",
+        source=str(packaged),
+        expected="a trustsignals install that includes its rules/ folder",
+    )
 
 
 def _read_yaml(path: Path) -> Any:
@@ -407,39 +551,54 @@ def load_signals(root: Path) -> dict[str, SignalDef]:
     for s in sf.signals:
         for action in s.context.values():
             if isinstance(action, Convert) and action.convert not in out:
-                raise RuleError(f"converts to unknown signal {action.convert!r}", source=f"{path} {s.id}",
-                                field="context")
+                raise RuleError(
+                    f"converts to unknown signal {action.convert!r}", source=f"{path} {s.id}", field="context"
+                )
     return out
 
 
 _SPECIAL_FILES = {"language.yaml", "context.yaml", "blame_targets.yaml"}
 
 
-def load_language(folder: Path, signals: dict[str, SignalDef], base: LanguageRules | None = None) -> LanguageRules:
+def load_language(
+    folder: Path, signals: dict[str, SignalDef], base: LanguageRules | None = None
+) -> LanguageRules:
     """Load one language folder. With ``base``, the folder extends an already loaded language."""
     lang_path = folder / "language.yaml"
     if lang_path.is_file():
         spec: LanguageSpec = _validate(LanguageSpec, _read_yaml(lang_path), lang_path)
         if spec.code != folder.name:
-            raise RuleError(f"code {spec.code!r} differs from the folder name {folder.name!r}",
-                            source=str(lang_path), field="code")
+            raise RuleError(
+                f"code {spec.code!r} differs from the folder name {folder.name!r}",
+                source=str(lang_path),
+                field="code",
+            )
     elif base is not None:
         spec = base.spec
     else:
-        raise RuleError("a new language folder needs a language.yaml", source=str(folder),
-                        expected="language.yaml with at least code and name")
-    out = LanguageRules(spec=spec, rules=list(base.rules) if base else [],
-                        context=base.context if base else ContextFile(),
-                        blame_targets=base.blame_targets if base else None,
-                        paths=list(base.paths) if base else [])
+        raise RuleError(
+            "a new language folder needs a language.yaml",
+            source=str(folder),
+            expected="language.yaml with at least code and name",
+        )
+    out = LanguageRules(
+        spec=spec,
+        rules=list(base.rules) if base else [],
+        context=base.context if base else ContextFile(),
+        blame_targets=base.blame_targets if base else None,
+        paths=list(base.paths) if base else [],
+    )
     ctx_path = folder / "context.yaml"
     if ctx_path.is_file():
         ctx: ContextFile = _validate(ContextFile, _read_yaml(ctx_path), ctx_path)
-        out.context = ContextFile(cues=[*out.context.cues, *ctx.cues],
-                                  terminators=MatchSpec(
-                                      patterns=[*out.context.terminators.patterns, *ctx.terminators.patterns],
-                                      phrases=[*out.context.terminators.phrases, *ctx.terminators.phrases],
-                                      regex=[*out.context.terminators.regex, *ctx.terminators.regex]))
+        out.context = ContextFile(
+            cues=[*out.context.cues, *ctx.cues],
+            terminators=MatchSpec(
+                patterns=[*out.context.terminators.patterns, *ctx.terminators.patterns],
+                phrases=[*out.context.terminators.phrases, *ctx.terminators.phrases],
+                regex=[*out.context.terminators.regex, *ctx.terminators.regex],
+            ),
+        )
         for cue in ctx.cues:
             _check_spec_regexes(cue, f"{ctx_path} cue {cue.id}")
     bt_path = folder / "blame_targets.yaml"
@@ -454,18 +613,29 @@ def load_language(folder: Path, signals: dict[str, SignalDef], base: LanguageRul
         data = _read_yaml(path)
         rf: RuleFile = _validate(RuleFile, data, path)
         if rf.signal not in signals:
-            raise RuleError(f"unknown signal {rf.signal!r}", source=str(path), field="signal",
-                            expected=f"one of {sorted(signals)}")
+            raise RuleError(
+                f"unknown signal {rf.signal!r}",
+                source=str(path),
+                field="signal",
+                expected=f"one of {sorted(signals)}",
+            )
         sig = signals[rf.signal]
         for anti in rf.antipatterns:
             _check_spec_regexes(anti, f"{path} antipattern {anti.id}")
         for rule in rf.rules:
             where = f"{path} rule {rule.id}"
             _check_rule(rule, rf.signal, sig, signals, where)
-            out.rules.append(LoadedRule(rule=rule, signal=rf.signal, language=spec.code, path=str(path),
-                                        file_antipatterns=rf.antipatterns,
-                                        seed=rule.seed or rf.seed or sig.seed,
-                                        explanation=rule.explanation or rf.explanation or sig.explanation))
+            out.rules.append(
+                LoadedRule(
+                    rule=rule,
+                    signal=rf.signal,
+                    language=spec.code,
+                    path=str(path),
+                    file_antipatterns=rf.antipatterns,
+                    seed=rule.seed or rf.seed or sig.seed,
+                    explanation=rule.explanation or rf.explanation or sig.explanation,
+                )
+            )
         out.paths.append(str(path))
     return out
 
@@ -483,29 +653,65 @@ def _check_rule(rule: Rule, signal: str, sig: SignalDef, signals: dict[str, Sign
         allowed = set(sig.roles) | ({"bot"} if "agent" in sig.roles else set())
         bad = [r for r in rule.roles if r not in allowed]
         if bad:
-            raise RuleError(f"roles {bad} are outside the roles of {signal} {sig.roles}", source=where,
-                            field="roles")
+            raise RuleError(
+                f"roles {bad} are outside the roles of {signal} {sig.roles}", source=where, field="roles"
+            )
     for action in rule.context.values():
         if isinstance(action, Convert) and action.convert not in signals:
             raise RuleError(f"converts to unknown signal {action.convert!r}", source=where, field="context")
     if rule.target is not None and signal != "blame_shifting":
         raise RuleError("only blame_shifting rules have a target", source=where, field="target")
     if not rule.disabled and (not rule.examples.match or not rule.examples.no_match):
-        raise RuleError("every rule needs examples it must match and examples it must not match",
-                        source=where, field="examples", expected="examples: {match: [...], no_match: [...]}")
-    for ex in rule.examples.match + rule.examples.known_misses:
+        raise RuleError(
+            "every rule needs examples it must match and examples it must not match",
+            source=where,
+            field="examples",
+            expected="examples: {match: [...], no_match: [...]}",
+        )
+    _check_examples(rule.examples, where, "examples")
+    seen: set[str] = set()
+    for i, variant in enumerate(rule.variants):
+        vwhere = f"{where} variant {variant.id}"
+        if variant.id in seen:
+            raise RuleError(f"variant id {variant.id} appears twice", source=where, field=f"variants.{i}.id")
+        seen.add(variant.id)
+        _check_spec_regexes(variant, vwhere)
+        if not rule.disabled and (not variant.examples.match or not variant.examples.no_match):
+            raise RuleError(
+                "every variant needs examples it must match and examples it must not match",
+                source=vwhere,
+                field=f"variants.{i}.examples",
+                expected="examples: {match: [...], no_match: [...]}",
+            )
+        _check_examples(variant.examples, vwhere, f"variants.{i}.examples")
+
+
+def _check_examples(examples: Examples, where: str, field_name: str) -> None:
+    for ex in examples.match + examples.known_misses:
         if ex.text.count("[") != 1 or ex.text.count("]") != 1 or ex.text.index("[") > ex.text.index("]"):
-            raise RuleError(f"example {ex.text!r} must mark its evidence once, in [brackets]", source=where,
-                            field="examples.match")
+            raise RuleError(
+                f"example {ex.text!r} must mark its evidence once, in [brackets]",
+                source=where,
+                field=f"{field_name}.match",
+            )
         if ex.target is not None and ex.target not in BLAME_TARGETS:
-            raise RuleError(f"example target {ex.target!r} is not a blame target", source=where,
-                            field="examples.match.target", expected=str(BLAME_TARGETS))
+            raise RuleError(
+                f"example target {ex.target!r} is not a blame target",
+                source=where,
+                field=f"{field_name}.match.target",
+                expected=str(BLAME_TARGETS),
+            )
         if ex.role is not None and ex.role not in ROLES:  # pragma: no cover - pydantic checks it
             raise RuleError(f"example role {ex.role!r}", source=where)
 
 
-def load_ruleset(dirs: Sequence[Path] | None = None, *, include_default: bool = True,
-                 disable: Iterable[str] = (), only: Iterable[str] | None = None) -> RuleSet:
+def load_ruleset(
+    dirs: Sequence[Path] | None = None,
+    *,
+    include_default: bool = True,
+    disable: Iterable[str] = (),
+    only: Iterable[str] | None = None,
+) -> RuleSet:
     """Load the default rules and any user folders, all or nothing.
 
     A user folder holds language folders (``<dir>/<lang>/*.yaml``) and optionally its own
@@ -534,8 +740,12 @@ def load_ruleset(dirs: Sequence[Path] | None = None, *, include_default: bool = 
     for lang in languages.values():
         for lr in lang.rules:
             if lr.rule.id in seen and seen[lr.rule.id] != lr.path:
-                raise RuleError(f"rule id {lr.rule.id} is also used in {seen[lr.rule.id]}", source=lr.path,
-                                field="id", expected="ids unique across all rule files")
+                raise RuleError(
+                    f"rule id {lr.rule.id} is also used in {seen[lr.rule.id]}",
+                    source=lr.path,
+                    field="id",
+                    expected="ids unique across all rule files",
+                )
             if lr.rule.id in seen:
                 raise RuleError(f"rule id {lr.rule.id} appears twice", source=lr.path, field="id")
             seen[lr.rule.id] = lr.path

@@ -40,7 +40,11 @@ def iter_cases(analyzer: Analyzer, under: Path | None = None) -> Iterator[Exampl
             if under is not None and not Path(lr.path).resolve().is_relative_to(under.resolve()):
                 continue
             ex = lr.rule.examples
-            for kind, items in (("match", ex.match), ("no_match", ex.no_match), ("known_miss", ex.known_misses)):
+            for kind, items in (
+                ("match", ex.match),
+                ("no_match", ex.no_match),
+                ("known_miss", ex.known_misses),
+            ):
                 for i, example in enumerate(items):
                     yield ExampleCase(lr, kind, example, i)
 
@@ -70,21 +74,39 @@ def run_case(analyzer: Analyzer, case: ExampleCase) -> Outcome:
         bad = [f for f in mine if f.signal == expected_signal]
         if not bad:
             return Outcome(case, True, "")
-        return Outcome(case, False, _explain(f"{lr.rule.id} must not match {text!r} ({role}) but found "
-                                             + ", ".join(f"{f.signal} {f.text!r}" for f in bad), doc))
-    hit = [f for f in mine if f.signal == expected_signal and (f.start, f.end) == (a, b)
-           and (case.example.target is None or f.target == case.example.target)]
+        return Outcome(
+            case,
+            False,
+            _explain(
+                f"{lr.rule.id} must not match {text!r} ({role}) but found "
+                + ", ".join(f"{f.signal} {f.text!r}" for f in bad),
+                doc,
+            ),
+        )
+    hit = [
+        f
+        for f in mine
+        if f.signal == expected_signal
+        and (f.start, f.end) == (a, b)
+        and (case.example.target is None or f.target == case.example.target)
+    ]
     if case.kind == "known_miss":
         if hit:
             return Outcome(case, False, f"{lr.rule.id} now matches its known miss {raw!r}: move it to match")
         return Outcome(case, True, "")
     if hit:
         return Outcome(case, True, "")
-    got = ", ".join(f"{f.signal} [{f.start}:{f.end}] {f.text!r}" + (f" target={f.target}" if f.target else "")
-                    for f in mine) or "nothing from this rule"
+    got = (
+        ", ".join(
+            f"{f.signal} [{f.start}:{f.end}] {f.text!r}" + (f" target={f.target}" if f.target else "")
+            for f in mine
+        )
+        or "nothing from this rule"
+    )
     others = ", ".join(f"{f.rule_id}:{f.signal} {f.text!r}" for f in findings if f.rule_id != lr.rule.id)
     want = f"{expected_signal} {text[a:b]!r} [{a}:{b}]" + (
-        f" target={case.example.target}" if case.example.target else "")
+        f" target={case.example.target}" if case.example.target else ""
+    )
     msg = f"{lr.rule.id} ({lr.path}) on {text!r} as {role}: expected {want}; got {got}"
     if others:
         msg += f"; other rules found {others}"

@@ -28,7 +28,9 @@ class ScoringConfig(BaseModel):
     @classmethod
     def load(cls, source: str | Path | Mapping[str, Any] | None = None) -> ScoringConfig:
         """The packaged defaults, or a YAML file / mapping that overrides some of them."""
-        default = yaml.safe_load((resources.files("trustsignals") / "data" / "scoring.yaml").read_text("utf-8"))
+        default = yaml.safe_load(
+            (resources.files("trustsignals") / "data" / "scoring.yaml").read_text("utf-8")
+        )
         if source is None:
             data = default
         else:
@@ -63,10 +65,11 @@ class Scorer:
         groups: Counter[tuple[str, str]] = Counter()
         weighted: dict[tuple[str, str], list[float]] = {}
         for f in findings:
-            role = "agent" if f.role == "bot" else f.role
-            key = (f.signal, role)
+            key = (f.signal, "agent" if f.role == "bot" else str(f.role))
             groups[key] += 1
-            mult = cfg.blame_target_multipliers.get(f.target or "", 1.0) if f.signal == "blame_shifting" else 1.0
+            mult = (
+                cfg.blame_target_multipliers.get(f.target or "", 1.0) if f.signal == "blame_shifting" else 1.0
+            )
             weighted.setdefault(key, []).append(mult)
         contributions: list[ScoreContribution] = []
         total = cfg.baseline
@@ -76,16 +79,32 @@ class Scorer:
             mults = sorted(weighted[key], reverse=weight < 0)[: cfg.cap_per_signal]
             points = round(weight * sum(mults), 2)
             total += points
-            contributions.append(ScoreContribution(signal=signal, role=role, count=groups[key],
-                                                   counted=len(mults), weight=weight, points=points))
+            contributions.append(
+                ScoreContribution(
+                    signal=signal,
+                    role=role,
+                    count=groups[key],
+                    counted=len(mults),
+                    weight=weight,
+                    points=points,
+                )
+            )
         status = Counter(e.status for e in ledger)
         for kind in ("broken", "doubted", "fulfilled"):
             if status[kind] and kind in cfg.promises:
                 weight = cfg.promises[kind]
                 points = round(weight * status[kind], 2)
                 total += points
-                contributions.append(ScoreContribution(signal=f"promise_{kind}", role="agent", count=status[kind],
-                                                       counted=status[kind], weight=weight, points=points))
+                contributions.append(
+                    ScoreContribution(
+                        signal=f"promise_{kind}",
+                        role="agent",
+                        count=status[kind],
+                        counted=status[kind],
+                        weight=weight,
+                        points=points,
+                    )
+                )
         value = round(min(100.0, max(0.0, total)), 1)
         parts = sorted(contributions, key=lambda c: (-abs(c.points), c.signal, c.role))
         if parts:
@@ -95,5 +114,6 @@ class Scorer:
                 explanation += f" (sum {total:g}, clipped to 0-100)"
         else:
             explanation = f"{value:g} = baseline {cfg.baseline:g}; no trust signals found"
-        return TrustScore(value=value, baseline=cfg.baseline, contributions=tuple(contributions),
-                          explanation=explanation)
+        return TrustScore(
+            value=value, baseline=cfg.baseline, contributions=tuple(contributions), explanation=explanation
+        )
