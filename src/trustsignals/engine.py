@@ -93,6 +93,7 @@ class CompiledLanguage:
         self.phrases = PhraseMatcher(vocab, attr="NORM")
         self.dep_matcher = DependencyMatcher(vocab, validate=True)
         self.regexes: list[tuple[str, Any]] = []
+        self._regex_set: Any = None
         self.entries: dict[str, _RuleEntry] = {}
         self.cues: dict[str, Cue] = {}
         self.order: dict[str, int] = {}
@@ -141,6 +142,15 @@ class CompiledLanguage:
             for target, spec in rules.blame_targets.targets.items():
                 self._add(f"B|{target}", spec, where=f"{self.code}/blame_targets.yaml {target}")
                 self.targets.append(target)
+        if self.regexes:
+            # one RE2 pass tells which of the language's regexes match a turn at all; only those
+            # are then run for their spans
+            regex_set = re2.Set.SearchSet(_regex_options())
+            for i, (_key, rx) in enumerate(self.regexes):
+                if regex_set.Add(rx.pattern) != i:  # pragma: no cover - RE2 numbers them in order
+                    raise RuleError("cannot build the regex set", source=self.code)
+            regex_set.Compile()
+            self._regex_set = regex_set
 
     # -- compilation --------------------------------------------------------------------
     def _add(self, key: str, spec: MatchSpec, *, where: str) -> None:
@@ -208,8 +218,10 @@ class CompiledLanguage:
                 found.append(_Match(strings[match_id], s, e, span.start_char, span.end_char, anchor))
         if self.regexes:
             text = doc.text
-            folded, offsets = self.pipeline.folder.fold_with_offsets(text)
-            for key, rx in self.regexes:
+            folded, offsets = self.fold_doc(doc)
+            hits = self._regex_set.Match(folded) or ()
+            for index in sorted(hits):
+                key, rx = self.regexes[index]
                 for m in rx.finditer(folded):
                     a, b = m.start(), m.end()
                     if b <= a:
@@ -221,6 +233,31 @@ class CompiledLanguage:
                         continue
                     found.append(_Match(key, aligned.start, aligned.end, cs, ce))
         return found
+
+    def fold_doc(self, doc: Doc) -> tuple[str, list[int]]:
+        """The folded turn text with offsets, assembled from the cached per-word folding.
+
+        Equal to ``folder.fold_with_offsets(doc.text)`` except where a language's ``fold.map``
+        or repeat collapsing would join characters across a token boundary.
+        """
+        fold_word = self.pipeline.folder.fold_word
+        parts: list[str] = []
+        offsets: list[int] = []
+        for tok in doc:
+            text = tok.text
+            start = tok.idx
+            folded, rel = fold_word(text)
+            if rel is None:
+                offsets.extend(range(start, start + len(text)))
+            else:
+                offsets.extend(start + o for o in rel)
+            parts.append(folded)
+            ws = tok.whitespace_
+            if ws:
+                parts.append(ws)
+                offsets.extend(range(start + len(text), start + len(text) + len(ws)))
+        offsets.append(len(doc.text))
+        return "".join(parts), offsets
 
     def context_of(self, doc: Doc, matches: list[_Match]) -> TurnContext:
         sent: list[int] = []

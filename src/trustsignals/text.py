@@ -75,6 +75,18 @@ class Folder:
         self.max_key = max((len(k) for k in self.char_map), default=0)
         self.collapse_repeats = collapse_repeats
         self._cache: dict[str, str] = {}
+        self._word_cache: dict[str, tuple[str, tuple[int, ...] | None]] = {}
+
+    def fold_word(self, word: str) -> tuple[str, tuple[int, ...] | None]:
+        """Folded word and its character offsets (``None`` when they are 0, 1, 2, ...); cached."""
+        cached = self._word_cache.get(word)
+        if cached is None:
+            folded, offsets = self.fold_with_offsets(word)
+            rel = tuple(offsets[:-1])
+            cached = (folded, None if rel == tuple(range(len(word))) and len(folded) == len(word) else rel)
+            if len(self._word_cache) < 500_000:
+                self._word_cache[word] = cached
+        return cached
 
     @property
     def is_plain(self) -> bool:
@@ -145,19 +157,28 @@ def _collapse(chars: list[str], src: list[int]) -> tuple[list[str], list[int]]:
     return out_c, out_s
 
 
-def has_script(text: str, script_prefix: str, minimum: float = 0.5) -> bool:
+@lru_cache(maxsize=65536)
+def char_script(ch: str) -> str:
+    """The first word of a character's Unicode name ("GREEK", "LATIN", ...), "" if unnamed."""
+    name = unicodedata.name(ch, "")
+    return name.split(" ", 1)[0]
+
+
+def has_script(text: str, script_prefix: str, minimum: float = 0.5, sample: int = 400) -> bool:
     """True when at least ``minimum`` of the letters of ``text`` are of the given Unicode script.
 
-    ``script_prefix`` is the start of the Unicode character name, e.g. ``"GREEK"``.
+    ``script_prefix`` is the start of the Unicode character name, e.g. ``"GREEK"``. Only the
+    first ``sample`` letters are looked at.
     """
     letters = 0
     hits = 0
     for ch in text:
         if ch.isalpha():
             letters += 1
-            try:
-                if unicodedata.name(ch).startswith(script_prefix):
-                    hits += 1
-            except ValueError:
-                pass
+            if ch.isascii():
+                continue
+            if char_script(ch).startswith(script_prefix):
+                hits += 1
+            if letters >= sample:
+                break
     return letters > 0 and hits / letters >= minimum
