@@ -94,6 +94,7 @@ class CompiledLanguage:
         self.dep_matcher = DependencyMatcher(vocab, validate=True)
         self.regexes: list[tuple[str, Any]] = []
         self._regex_set: Any = None
+        self._flag_cache: dict[tuple[str, bool, bool], int] = {}
         self.entries: dict[str, _RuleEntry] = {}
         self.cues: dict[str, Cue] = {}
         self.order: dict[str, int] = {}
@@ -199,7 +200,10 @@ class CompiledLanguage:
         return out
 
     # -- matching -----------------------------------------------------------------------
-    def matches(self, doc: Doc) -> list[_Match]:
+    def matches(self, doc: Doc, text: str | None = None) -> list[_Match]:
+        """Every match of every key in one turn (``text`` is ``doc.text``, passed when known)."""
+        if text is None:
+            text = doc.text
         strings = doc.vocab.strings
         found: list[_Match] = []
         for match_id, s, e in self.matcher(doc):
@@ -217,8 +221,7 @@ class CompiledLanguage:
                 anchor = (token_ids[0], token_ids[0] + 1)
                 found.append(_Match(strings[match_id], s, e, span.start_char, span.end_char, anchor))
         if self.regexes:
-            text = doc.text
-            folded, offsets = self.fold_doc(doc)
+            folded, offsets = self.fold_doc(doc, text)
             hits = self._regex_set.Match(folded) or ()
             for index in sorted(hits):
                 key, rx = self.regexes[index]
@@ -234,7 +237,7 @@ class CompiledLanguage:
                     found.append(_Match(key, aligned.start, aligned.end, cs, ce))
         return found
 
-    def fold_doc(self, doc: Doc) -> tuple[str, list[int]]:
+    def fold_doc(self, doc: Doc, text: str) -> tuple[str, list[int]]:
         """The folded turn text with offsets, assembled from the cached per-word folding.
 
         Equal to ``folder.fold_with_offsets(doc.text)`` except where a language's ``fold.map``
@@ -244,38 +247,53 @@ class CompiledLanguage:
         parts: list[str] = []
         offsets: list[int] = []
         for tok in doc:
-            text = tok.text
+            word = tok.text
             start = tok.idx
-            folded, rel = fold_word(text)
+            folded, rel = fold_word(word)
             if rel is None:
-                offsets.extend(range(start, start + len(text)))
+                offsets.extend(range(start, start + len(word)))
             else:
                 offsets.extend(start + o for o in rel)
             parts.append(folded)
             ws = tok.whitespace_
             if ws:
                 parts.append(ws)
-                offsets.extend(range(start + len(text), start + len(text) + len(ws)))
-        offsets.append(len(doc.text))
+                offsets.extend(range(start + len(word), start + len(word) + len(ws)))
+        offsets.append(len(text))
         return "".join(parts), offsets
 
-    def context_of(self, doc: Doc, matches: list[_Match]) -> TurnContext:
+    def _token_flags(self, word: str, is_punct: bool, is_space: bool) -> int:
+        """Bit flags of a token: 1 clause punctuation, 2 question mark, 4 ends a sentence."""
+        key = (word, is_punct, is_space)
+        flags = self._flag_cache.get(key)
+        if flags is None:
+            ends, qmarks = self.sentence_ends, self.question_marks
+            flags = 0
+            if word in _CLAUSE_PUNCT:
+                flags |= 1
+            if any(c in qmarks for c in word) and (is_punct or all(c in qmarks or c in ends for c in word)):
+                flags |= 2
+            if (word and all(c in ends for c in word)) or (is_space and "\n" in word) or _is_emoji(word):
+                flags |= 4
+            self._flag_cache[key] = flags
+        return flags
+
+    def context_of(self, doc: Doc, matches: list[_Match], text: str | None = None) -> TurnContext:
         sent: list[int] = []
         sid = 0
         questions: set[int] = set()
-        ends, qmarks = self.sentence_ends, self.question_marks
         commas: list[int] = []
-        for tok in doc:
+        token_flags = self._token_flags
+        for i, tok in enumerate(doc):
             sent.append(sid)
-            text = tok.text
-            if text in _CLAUSE_PUNCT:
-                commas.append(tok.i)
-            if any(c in qmarks for c in text) and (
-                tok.is_punct or all(c in qmarks or c in ends for c in text)
-            ):
-                questions.add(sid)
-            if (text and all(c in ends for c in text)) or (tok.is_space and "\n" in text):
-                sid += 1
+            flags = token_flags(tok.text, tok.is_punct, tok.is_space)
+            if flags:
+                if flags & 1:
+                    commas.append(i)
+                if flags & 2:
+                    questions.add(sid)
+                if flags & 4:
+                    sid += 1
         ctx = TurnContext(sent=sent, questions=questions, commas=commas)
         pseudo = [(m.s, m.e) for m in matches if m.key.startswith("C|") and self.cues[m.key].pseudo]
         for m in matches:
@@ -283,16 +301,17 @@ class CompiledLanguage:
                 cue = self.cues[m.key]
                 if cue.pseudo or any(ps < m.e and m.s < pe for ps, pe in pseudo):
                     continue
-                ctx.cues.append((cue, m.s, m.e, doc.text[m.cs : m.ce]))
+                ctx.cues.append((cue, m.s, m.e, (text if text is not None else doc.text)[m.cs : m.ce]))
             elif m.key == "T":
                 ctx.terminators.append(m.s)
         return ctx
 
     def find(self, doc: Doc, *, role: str, turn: int, dedupe: bool = True) -> list[Finding]:
-        matches = self.matches(doc)
+        text = doc.text
+        matches = self.matches(doc, text)
         if not any(m.key.startswith("R|") for m in matches):
             return []
-        ctx = self.context_of(doc, matches)
+        ctx = self.context_of(doc, matches, text)
         anti: dict[str, list[tuple[int, int]]] = {}
         targets: list[_Match] = []
         for m in matches:
@@ -307,7 +326,7 @@ class CompiledLanguage:
             entry = self.entries[m.key]
             if any(a < m.ce and m.cs < b for k in entry.anti_keys for a, b in anti.get(k, ())):
                 continue
-            finding = self._finding(doc, m, entry, ctx, role, turn, targets)
+            finding = self._finding(text, m, entry, ctx, role, turn, targets)
             if finding is not None:
                 key = (finding.start, -(finding.end - finding.start), self.order[m.key], finding.rule_id)
                 candidates.append((key, finding))
@@ -323,7 +342,7 @@ class CompiledLanguage:
 
     def _finding(
         self,
-        doc: Doc,
+        doc_text: str,
         m: _Match,
         entry: _RuleEntry,
         ctx: TurnContext,
@@ -352,11 +371,11 @@ class CompiledLanguage:
                 if not _role_ok(role, self.signals[signal].roles):
                     return None
                 break
-        text = doc.text[m.cs : m.ce]
+        text = doc_text[m.cs : m.ce]
         target: str | None = None
         target_note = ""
         if signal == "blame_shifting":
-            target, target_note = self._target(doc, m, ctx, rule.target, targets)
+            target, target_note = self._target(doc_text, m, ctx, rule.target, targets)
         sig = self.signals[signal]
         explanation = lr.explanation if signal == lr.signal else sig.explanation
         try:
@@ -411,7 +430,7 @@ class CompiledLanguage:
         return active
 
     def _target(
-        self, doc: Doc, m: _Match, ctx: TurnContext, declared: str | None, targets: list[_Match]
+        self, doc_text: str, m: _Match, ctx: TurnContext, declared: str | None, targets: list[_Match]
     ) -> tuple[str, str]:
         if declared in _CONCRETE_TARGETS:
             return str(declared), f"blame goes to {declared} (declared by the rule)"
@@ -424,7 +443,7 @@ class CompiledLanguage:
         if near:
             best = min(near, key=lambda t: (t.s, t.key)) if inside else near[0]
             name = best.key.split("|", 1)[1]
-            return name, f"blame goes to {name} (from the words '{doc.text[best.cs : best.ce]}')"
+            return name, f"blame goes to {name} (from the words '{doc_text[best.cs : best.ce]}')"
         return "unspecified", "blame goes to nobody named"
 
 
@@ -445,6 +464,13 @@ def _map_values(value: Any, fn: Any) -> Any:
                 out[k.upper()] = v
         return out
     return value
+
+
+def _is_emoji(word: str) -> bool:
+    """A token made only of pictographs (emoji end a chat sentence like a full stop)."""
+    return bool(word) and all(
+        unicodedata.category(c) == "So" or c in "\u200d\ufe0f" or 0x1F3FB <= ord(c) <= 0x1F3FF for c in word
+    )
 
 
 def _extend_marks(text: str, end: int) -> int:
