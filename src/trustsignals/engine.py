@@ -221,7 +221,7 @@ class CompiledLanguage:
                 anchor = (token_ids[0], token_ids[0] + 1)
                 found.append(_Match(strings[match_id], s, e, span.start_char, span.end_char, anchor))
         if self.regexes:
-            folded, offsets = self.fold_doc(doc, text)
+            folded, offsets = self.pipeline.folder.fold_text(text)
             hits = self._regex_set.Match(folded) or ()
             for index in sorted(hits):
                 key, rx = self.regexes[index]
@@ -229,38 +229,16 @@ class CompiledLanguage:
                     a, b = m.start(), m.end()
                     if b <= a:
                         continue
-                    cs = offsets[a]
-                    ce = _extend_marks(text, offsets[b - 1] + 1)
+                    if offsets is None:
+                        cs, ce = a, b
+                    else:
+                        cs = offsets[a]
+                        ce = _extend_marks(text, offsets[b - 1] + 1)
                     aligned = doc.char_span(cs, ce, alignment_mode="expand")
                     if aligned is None or len(aligned) == 0:
                         continue
                     found.append(_Match(key, aligned.start, aligned.end, cs, ce))
         return found
-
-    def fold_doc(self, doc: Doc, text: str) -> tuple[str, list[int]]:
-        """The folded turn text with offsets, assembled from the cached per-word folding.
-
-        Equal to ``folder.fold_with_offsets(doc.text)`` except where a language's ``fold.map``
-        or repeat collapsing would join characters across a token boundary.
-        """
-        fold_word = self.pipeline.folder.fold_word
-        parts: list[str] = []
-        offsets: list[int] = []
-        for tok in doc:
-            word = tok.text
-            start = tok.idx
-            folded, rel = fold_word(word)
-            if rel is None:
-                offsets.extend(range(start, start + len(word)))
-            else:
-                offsets.extend(start + o for o in rel)
-            parts.append(folded)
-            ws = tok.whitespace_
-            if ws:
-                parts.append(ws)
-                offsets.extend(range(start + len(word), start + len(word) + len(ws)))
-        offsets.append(len(text))
-        return "".join(parts), offsets
 
     def _token_flags(self, word: str, is_punct: bool, is_space: bool) -> int:
         """Bit flags of a token: 1 clause punctuation, 2 question mark, 4 ends a sentence."""

@@ -204,7 +204,7 @@ class BackendEntry(BaseModel):
     backend: Literal["blank", "spacy", "stanza"] = "blank"
     model: str | None = None  # spacy: package name (el_core_news_sm) or folder
     model_dir: str | None = None  # stanza: folder of downloaded models
-    processors: str | None = None  # stanza: e.g. "tokenize,pos,lemma,depparse"
+    processors: str | dict[str, str] | None = None  # stanza: "tokenize,pos,lemma" or {processor: package}
     package: str | None = None  # stanza: model package, e.g. "gdt"
     use_gpu: bool | None = None  # stanza
 

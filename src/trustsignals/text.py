@@ -77,6 +77,21 @@ class Folder:
         self._cache: dict[str, str] = {}
         self._word_cache: dict[str, tuple[str, tuple[int, ...] | None]] = {}
 
+    def fold_text(self, text: str) -> tuple[str, list[int] | None]:
+        """Folded text and offsets like ``fold_with_offsets``; offsets ``None`` when folding
+        kept every character in place (one folded character per original character).
+
+        The common case runs in C (``str.translate``); text with characters that fold to zero
+        or several characters, or a language map, takes the exact character-by-character path.
+        """
+        if self.is_plain:
+            if text.isascii():
+                return text.lower(), None
+            if _ONE_TO_ONE.ready(text):
+                return text.translate(_ONE_TO_ONE), None
+        folded, offsets = self.fold_with_offsets(text)
+        return folded, offsets
+
     def fold_word(self, word: str) -> tuple[str, tuple[int, ...] | None]:
         """Folded word and its character offsets (``None`` when they are 0, 1, 2, ...); cached."""
         cached = self._word_cache.get(word)
@@ -144,6 +159,28 @@ class Folder:
                 out_s.append(src[i])
                 i += 1
         return out_c, out_s
+
+
+class _OneToOneTable(dict[int, str]):
+    """A ``str.translate`` table of the characters whose folded form is exactly one character."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.irregular: set[str] = set()
+
+    def ready(self, text: str) -> bool:
+        """Fill the table for the characters of ``text``; False if one of them is irregular."""
+        for ch in set(text) - self.irregular:
+            if ord(ch) not in self:
+                folded = base_fold_char(ch)
+                if len(folded) == 1:
+                    self[ord(ch)] = folded
+                else:
+                    self.irregular.add(ch)
+        return self.irregular.isdisjoint(text)
+
+
+_ONE_TO_ONE = _OneToOneTable()
 
 
 def _collapse(chars: list[str], src: list[int]) -> tuple[list[str], list[int]]:
