@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import re2
+from spacy.attrs import ORTH
 from spacy.matcher import DependencyMatcher, Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
@@ -94,7 +95,7 @@ class CompiledLanguage:
         self.dep_matcher = DependencyMatcher(vocab, validate=True)
         self.regexes: list[tuple[str, Any]] = []
         self._regex_set: Any = None
-        self._flag_cache: dict[tuple[str, bool, bool], int] = {}
+        self._flag_cache: dict[int, int] = {}
         self.entries: dict[str, _RuleEntry] = {}
         self.cues: dict[str, Cue] = {}
         self.order: dict[str, int] = {}
@@ -240,11 +241,13 @@ class CompiledLanguage:
                     found.append(_Match(key, aligned.start, aligned.end, cs, ce))
         return found
 
-    def _token_flags(self, word: str, is_punct: bool, is_space: bool) -> int:
-        """Bit flags of a token: 1 clause punctuation, 2 question mark, 4 ends a sentence."""
-        key = (word, is_punct, is_space)
-        flags = self._flag_cache.get(key)
+    def _token_flags(self, orth: int, vocab: Any) -> int:
+        """Bit flags of a word (by its orth id): 1 clause punctuation, 2 question mark, 4 ends a
+        sentence."""
+        flags = self._flag_cache.get(orth)
         if flags is None:
+            lex = vocab[orth]
+            word, is_punct, is_space = lex.orth_, lex.is_punct, lex.is_space
             ends, qmarks = self.sentence_ends, self.question_marks
             flags = 0
             if word in _CLAUSE_PUNCT:
@@ -253,7 +256,7 @@ class CompiledLanguage:
                 flags |= 2
             if (word and all(c in ends for c in word)) or (is_space and "\n" in word) or _is_emoji(word):
                 flags |= 4
-            self._flag_cache[key] = flags
+            self._flag_cache[orth] = flags
         return flags
 
     def context_of(self, doc: Doc, matches: list[_Match], text: str | None = None) -> TurnContext:
@@ -261,10 +264,13 @@ class CompiledLanguage:
         sid = 0
         questions: set[int] = set()
         commas: list[int] = []
-        token_flags = self._token_flags
-        for i, tok in enumerate(doc):
+        cache = self._flag_cache
+        vocab = doc.vocab
+        for i, orth in enumerate(doc.to_array(ORTH).tolist()):
             sent.append(sid)
-            flags = token_flags(tok.text, tok.is_punct, tok.is_space)
+            flags = cache.get(orth)
+            if flags is None:
+                flags = self._token_flags(orth, vocab)
             if flags:
                 if flags & 1:
                     commas.append(i)

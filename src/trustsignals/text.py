@@ -11,6 +11,7 @@ maps back to exact offsets in the original.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
@@ -201,21 +202,34 @@ def char_script(ch: str) -> str:
     return name.split(" ", 1)[0]
 
 
-def has_script(text: str, script_prefix: str, minimum: float = 0.5, sample: int = 400) -> bool:
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@lru_cache(maxsize=32)
+def script_letters(script_prefix: str) -> re.Pattern[str]:
+    """A regex matching the letters whose Unicode name starts with ``script_prefix``."""
+    ranges: list[tuple[int, int]] = []
+    for cp in range(0x80, 0x30000):
+        ch = chr(cp)
+        if ch.isalpha() and unicodedata.name(ch, "").startswith(script_prefix):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    if script_prefix == "LATIN":
+        ranges[:0] = [(ord("A"), ord("Z")), (ord("a"), ord("z"))]
+    body = "".join(f"\\U{a:08x}-\\U{b:08x}" if a != b else f"\\U{a:08x}" for a, b in ranges)
+    return re.compile(f"[{body}]" if body else "(?!)")
+
+
+def has_script(text: str, script_prefix: str, minimum: float = 0.5, sample: int = 2000) -> bool:
     """True when at least ``minimum`` of the letters of ``text`` are of the given Unicode script.
 
     ``script_prefix`` is the start of the Unicode character name, e.g. ``"GREEK"``. Only the
-    first ``sample`` letters are looked at.
+    first ``sample`` characters are looked at.
     """
-    letters = 0
-    hits = 0
-    for ch in text:
-        if ch.isalpha():
-            letters += 1
-            if ch.isascii():
-                continue
-            if char_script(ch).startswith(script_prefix):
-                hits += 1
-            if letters >= sample:
-                break
-    return letters > 0 and hits / letters >= minimum
+    if text.isascii() and script_prefix != "LATIN":
+        return False
+    head = text[:sample]
+    letters = len(_LETTER.findall(head))
+    return letters > 0 and len(script_letters(script_prefix).findall(head)) / letters >= minimum
