@@ -8,6 +8,7 @@
 ['apology', 'ownership']
 """
 
+from . import spacy_component  # noqa: F401  (registers the "trustsignals" spaCy factory)
 from .analyzer import Analyzer, analyze
 from .errors import (
     BackendError,

@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _analyzer(args: argparse.Namespace) -> Analyzer:
-    return Analyzer(
+    analyzer = Analyzer(
         rules=args.rules,
         include_default_rules=not args.no_default_rules,
         disable=args.disable,
@@ -129,6 +129,11 @@ def _analyzer(args: argparse.Namespace) -> Analyzer:
         scoring=getattr(args, "scoring", None),
         config=getattr(args, "config", None),
     )
+    # a configured backend whose model is missing stops the run here (exit 2), once
+    for code, backend in analyzer.backend_config.items():
+        if backend.backend != "blank":
+            analyzer.compiled(code)
+    return analyzer
 
 
 def _expand(paths: Sequence[str]) -> Iterator[str]:

@@ -19,9 +19,11 @@ Every ``commitment`` and ``overpromise`` finding becomes a :class:`~trustsignals
   language's ``fulfilled`` words, not negated, not in a question) → ``fulfilled`` (link signal
   ``fulfilment``); a later ``customer_distrust`` finding → ``doubted``, or ``broken`` when its
   sentence says the promise was not kept (the language's ``broken`` words: promise, said, told,
-  still, again, never...) or names the promise's action. A later turn links to the promises whose
-  action shares a word with it; when none does, to the promises of the most recent turn that made
-  any. The entry's ``status`` is the kind of its latest link (``open`` without links).
+  still, again, never...) or names the promise's action, unless it places them on an earlier
+  occasion (``earlier`` words: "you said that last time" doubts today's promise). A later turn
+  links to the promises whose action shares a word with it; when none does, to the promises of
+  the most recent turn that made any. The entry's ``status`` is the kind of its latest link
+  (``open`` without links).
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class _LanguageFile(BaseModel):
     fulfilled: list[str] = Field(default_factory=list)
     negation: list[str] = Field(default_factory=list)
     broken: list[str] = Field(default_factory=list)
+    earlier: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class LedgerLanguage:
     fulfilled: re.Pattern[str] | None = None
     negation: tuple[str, ...] = ()
     broken: re.Pattern[str] | None = None
+    earlier: re.Pattern[str] | None = None
 
 
 def _fold(text: str) -> str:
@@ -116,19 +120,22 @@ def ledger_language(code: str) -> LedgerLanguage:
     path = resources.files("trustsignals") / "data" / "ledger" / f"{code}.yaml"
     if not code.isidentifier() or not path.is_file():
         return LedgerLanguage(code=code, dateparser=code)
-    where = f"data/ledger/{code}.yaml"
+    return load_ledger_language(code, path.read_text("utf-8"), source=f"data/ledger/{code}.yaml")
+
+
+def load_ledger_language(code: str, text: str, *, source: str = "<ledger data>") -> LedgerLanguage:
+    """Compile one language's ledger data from its YAML text (raises ``ConfigError`` when invalid)."""
     try:
-        raw = yaml.safe_load(path.read_text("utf-8")) or {}
-        data = _LanguageFile.model_validate(raw)
+        data = _LanguageFile.model_validate(yaml.safe_load(text) or {})
     except (yaml.YAMLError, ValidationError) as exc:
-        raise ConfigError(f"cannot read the ledger data: {exc}", source=where) from exc
+        raise ConfigError(f"cannot read the ledger data: {exc}", source=source) from exc
     rows: list[tuple[re.Pattern[str], str]] = []
     for row in data.normalize:
         bad = sorted({ch for ch in row.pattern if ch.isalpha() and base_fold_char(ch) != ch})
         if bad:
             raise ConfigError(
                 f"normalize pattern {row.pattern!r} has letters folded text never contains: {bad}",
-                source=where,
+                source=source,
                 field="normalize.pattern",
                 expected="lower case letters without accents",
             )
@@ -136,7 +143,7 @@ def ledger_language(code: str) -> LedgerLanguage:
             rows.append((re.compile(row.pattern), row.replace))
         except re.error as exc:
             raise ConfigError(
-                f"normalize pattern {row.pattern!r}: {exc}", source=where, field="normalize.pattern"
+                f"normalize pattern {row.pattern!r}: {exc}", source=source, field="normalize.pattern"
             ) from exc
     return LedgerLanguage(
         code=code,
@@ -152,6 +159,7 @@ def ledger_language(code: str) -> LedgerLanguage:
         fulfilled=_words_regex(data.fulfilled),
         negation=tuple(sorted({_fold(w) for w in data.negation}, key=lambda w: (-len(w), w))),
         broken=_words_regex(data.broken),
+        earlier=_words_regex(data.earlier),
     )
 
 
@@ -282,8 +290,9 @@ def _locate(text: str, found: Sequence[tuple[str, datetime]]) -> list[tuple[int,
     return out
 
 
-def _minimal(text: str, start: int, end: int, value: datetime, language: str,
-             reference: datetime) -> tuple[int, int, str]:
+def _minimal(
+    text: str, start: int, end: int, value: datetime, language: str, reference: datetime
+) -> tuple[int, int, str]:
     """Trim words off both ends of an expression while it still means the same time."""
     words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
     whole = _parse(text[start:end], language, reference)
@@ -399,11 +408,15 @@ def find_deadlines(text: str, language: str, reference: datetime = DEFAULT_REFER
         expr = text[ostart:oend]
         if not _plausible(expr, hit, pstart < ostart, lang, base):
             continue
+        if out and pstart < out[-1].end:
+            pstart = max(ostart, out[-1].end)
+            if pstart >= oend:
+                continue
         if _is_day(hit.period):
-            value = hit.value.date().isoformat()
+            iso = hit.value.date().isoformat()
         else:
-            value = hit.value.replace(tzinfo=tz).isoformat(timespec="seconds")
-        out.append(Deadline(text=text[pstart:oend], start=pstart, end=oend, value=value))
+            iso = hit.value.replace(tzinfo=tz).isoformat(timespec="seconds")
+        out.append(Deadline(text=text[pstart:oend], start=pstart, end=oend, value=iso))
     return out
 
 
@@ -638,9 +651,11 @@ def build_ledger(
             s, e = _sentence_of(spans, f.start)
             sentence = turn.text[s:e] if e > s else f.text
             words = _content_words(sentence, lang)
-            said_broken = lang.broken is not None and lang.broken.search(_fold(sentence)) is not None
+            folded = _fold(sentence)
+            said_broken = lang.broken is not None and lang.broken.search(folded) is not None
+            earlier = lang.earlier is not None and lang.earlier.search(folded) is not None
             targets, named = _targets(drafts, j, words)
-            kind: LinkKind = "broken" if said_broken or named else "doubted"
+            kind: LinkKind = "broken" if (said_broken or named) and not earlier else "doubted"
             for d in targets:
                 _add_link(d, LedgerLink(turn=j, kind=kind, signal=f.signal, text=sentence))
     entries: list[LedgerEntry] = []

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import html
 import importlib
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .ledger import DEFAULT_REFERENCE
 from .models import ErrorRecord, Finding, LedgerEntry, Report, Transcript
 
 if TYPE_CHECKING:
@@ -41,11 +43,16 @@ POLARITY_COLORS: dict[str, tuple[str, str]] = {  # (background, border / text)
     "customer_positive": ("#d8e9ff", "#0969da"),
     "customer_negative": ("#ffe3c4", "#bc4c00"),
 }
-STATUS_COLORS: dict[str, str] = {"open": "#57606a", "fulfilled": "#1a7f37", "doubted": "#bc4c00",
-                                 "broken": "#cf222e"}
+STATUS_COLORS: dict[str, str] = {
+    "open": "#57606a",
+    "fulfilled": "#1a7f37",
+    "doubted": "#bc4c00",
+    "broken": "#cf222e",
+}
 LEDGER_STATUSES: tuple[str, ...] = ("open", "fulfilled", "doubted", "broken")
 BLAME_TARGETS: tuple[str, ...] = ("customer", "colleague", "third_party", "system", "unspecified")
 NOTEBOOK_HINT = "pip install trustsignals[notebook]"
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 Result = Report | ErrorRecord
 
@@ -77,8 +84,8 @@ def _css() -> str:
 .ts-root .ts-head{{display:flex;flex-wrap:wrap;align-items:baseline;gap:0.4em 1.2em;}}
 .ts-root .ts-id{{font-weight:600;font-size:1.1em;}}
 .ts-root .ts-meta{{color:#57606a;}}
-.ts-root .ts-score{{display:inline-block;min-width:3.2em;text-align:center;padding:0.1em 0.5em;border-radius:1em;
-  color:#fff;font-weight:600;}}
+.ts-root .ts-score{{display:inline-block;min-width:3.2em;text-align:center;padding:0.1em 0.5em;
+  border-radius:1em;color:#fff;font-weight:600;}}
 .ts-root .ts-score-high{{background:#1a7f37;}} .ts-root .ts-score-mid{{background:#9a6700;}}
 .ts-root .ts-score-low{{background:#cf222e;}}
 .ts-root .ts-explanation{{color:#57606a;font-size:0.92em;margin:0.2em 0 0.6em;}}
@@ -96,14 +103,16 @@ def _css() -> str:
 .ts-root sup.ts-tag{{font-size:0.7em;font-weight:600;margin-left:1px;}}
 {marks}
 .ts-root table.ts-table{{border-collapse:collapse;margin:0.3em 0 0.8em;font-size:0.92em;}}
-.ts-root table.ts-table th,.ts-root table.ts-table td{{border:1px solid #d0d7de;padding:0.2em 0.5em;text-align:left;
-  vertical-align:top;}}
+.ts-root table.ts-table th,.ts-root table.ts-table td{{border:1px solid #d0d7de;padding:0.2em 0.5em;
+  text-align:left;vertical-align:top;}}
 .ts-root table.ts-table th{{background:#f6f8fa;}}
 .ts-root .ts-badge{{display:inline-block;padding:0 0.5em;border-radius:1em;color:#fff;font-size:0.85em;}}
 {statuses}
 .ts-root .ts-links{{margin:0;padding-left:1.1em;}}
+.ts-root code{{white-space:nowrap;}}
 .ts-root .ts-warning{{color:#9a6700;}}
-.ts-root .ts-bar{{display:inline-block;height:0.7em;background:#8c959f;vertical-align:middle;border-radius:2px;}}
+.ts-root .ts-bar{{display:inline-block;height:0.7em;background:#8c959f;vertical-align:middle;
+  border-radius:2px;}}
 .ts-root section.ts-conv{{border-top:3px solid #d0d7de;margin-top:1.5em;padding-top:0.3em;}}
 .ts-root .ts-index tr.ts-hidden,.ts-root section.ts-hidden{{display:none;}}
 .ts-root .ts-index th{{cursor:pointer;user-select:none;}}
@@ -161,12 +170,14 @@ def _score_class(value: float) -> str:
 
 def _finding_title(f: Finding) -> str:
     target = f" -> {f.target}" if f.target else ""
-    return f"{f.signal}{target} ({f.polarity}) · rule {f.rule_id} · confidence {f.confidence:g}\n{f.explanation}"
+    head = f"{f.signal}{target} ({f.polarity}) · rule {f.rule_id} · confidence {f.confidence:g}"
+    return f"{head}\n{f.explanation}"
 
 
 def _legend() -> str:
     items = "".join(
-        f'<span><span class="ts-swatch ts-{p}"></span>{_e(label)}</span>' for p, label in POLARITY_LABELS.items()
+        f'<span><span class="ts-swatch ts-{p}"></span>{_e(label)}</span>'
+        for p, label in POLARITY_LABELS.items()
     )
     return f'<div class="ts-legend">{items}</div>'
 
@@ -184,15 +195,17 @@ def highlight(text: str, findings: Sequence[Finding]) -> str:
     for f in spans:
         ends.setdefault(f.end, []).append(f)
     out: list[str] = []
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in itertools.pairwise(cuts):
         covering = [f for f in spans if f.start <= a and b <= f.end]
         piece = _e(text[a:b])
         if covering:
             main = min(covering, key=lambda f: (f.end - f.start, POLARITIES.index(f.polarity), f.signal))
             title = "\n\n".join(_finding_title(f) for f in covering)
             signals = " ".join(sorted({f.signal for f in covering}))
-            out.append(f'<mark class="ts-{main.polarity}" data-signal="{_e(signals)}" title="{_e(title)}">'
-                       f"{piece}</mark>")
+            out.append(
+                f'<mark class="ts-{main.polarity}" data-signal="{_e(signals)}" title="{_e(title)}">'
+                f"{piece}</mark>"
+            )
         else:
             out.append(piece)
         for f in sorted(ends.get(b, ()), key=lambda f: (f.start, f.signal)):
@@ -214,7 +227,7 @@ def _turns_html(report: Report, t: Transcript) -> str:
     rows = []
     for i, turn in enumerate(t.turns):
         lang = report.turn_languages[i] if i < len(report.turn_languages) else ""
-        speaker = f" ({turn.speaker})" if turn.speaker else ""
+        speaker = f" ({turn.speaker})" if turn.speaker and turn.speaker.lower() != turn.role else ""
         rows.append(
             f'<tr data-turn="{i}"><td class="ts-turn-n">{i}</td>'
             f'<td class="ts-role ts-role-{_e(turn.role)}">{_e(turn.role)}{_e(speaker)}</td>'
@@ -235,15 +248,28 @@ def _findings_table(report: Report) -> str:
             f'<td><mark class="ts-{f.polarity}" title="{_e(_finding_title(f))}">{_e(f.text)}</mark></td>'
             f"<td>{_e(f.rule_id)}</td><td>{f.confidence:g}</td></tr>"
         )
-    head = "<tr><th>turn</th><th>role</th><th>signal</th><th>target</th><th>evidence</th><th>rule</th>" \
-           "<th>confidence</th></tr>"
-    return (f'<p class="ts-meta">The conversation text is not attached to this report: findings as a table.</p>'
-            f'<table class="ts-table ts-findings"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>')
+    head = (
+        "<tr><th>turn</th><th>role</th><th>signal</th><th>target</th><th>evidence</th><th>rule</th>"
+        "<th>confidence</th></tr>"
+    )
+    return (
+        f'<p class="ts-meta">The conversation text is not attached to this report: '
+        "findings as a table.</p>"
+        f'<table class="ts-table ts-findings"><thead>{head}</thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
-def _ledger_html(ledger: Sequence[LedgerEntry]) -> str:
+def _ledger_html(ledger: Sequence[LedgerEntry], t: Transcript | None) -> str:
     if not ledger:
         return ""
+    note = ""
+    if t is not None and not any(turn.timestamp for turn in t.turns):
+        day = _WEEKDAYS[DEFAULT_REFERENCE.weekday()]
+        note = (
+            f'<p class="ts-meta">The conversation has no timestamps: deadlines are resolved from '
+            f"{day} {DEFAULT_REFERENCE:%Y-%m-%d %H:%M} (a fixed reference).</p>"
+        )
     rows = []
     for e in ledger:
         links = "".join(
@@ -255,21 +281,26 @@ def _ledger_html(ledger: Sequence[LedgerEntry]) -> str:
             deadline += f"<br><code>{_e(e.deadline_normalized)}</code>"
         rows.append(
             f"<tr><td>{e.turn}</td><td>{_e(e.role)}</td><td>{_e(e.signal)}</td><td>{_e(e.action)}</td>"
-            f'<td>{deadline}</td><td><span class="ts-badge ts-status-{_e(e.status)}">{_e(e.status)}</span></td>'
-            f'<td>{f"<ul class=ts-links>{links}</ul>" if links else ""}</td></tr>'
+            f"<td>{deadline}</td>"
+            f'<td><span class="ts-badge ts-status-{_e(e.status)}">{_e(e.status)}</span></td>'
+            f"<td>{f'<ul class=ts-links>{links}</ul>' if links else ''}</td></tr>"
         )
-    head = "<tr><th>turn</th><th>by</th><th>signal</th><th>promise</th><th>deadline</th><th>status</th>" \
-           "<th>later</th></tr>"
-    return (f'<h3>Commitment ledger</h3><table class="ts-table ts-ledger"><thead>{head}</thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+    head = (
+        "<tr><th>turn</th><th>by</th><th>signal</th><th>promise</th><th>deadline</th><th>status</th>"
+        "<th>later</th></tr>"
+    )
+    return (
+        f'<h3>Commitment ledger</h3>{note}<table class="ts-table ts-ledger"><thead>{head}</thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
-def _report_body(report: Report, transcript: Transcript | None, heading: str = "h2") -> str:
+def _report_body(report: Report, transcript: Transcript | None, *, legend: bool = True) -> str:
     t = _transcript_of(report, transcript)
     score = report.score.value
     langs = sorted(set(report.turn_languages))
     head = (
-        f'<div class="ts-head"><{heading} class="ts-id">{_e(report.transcript_id)}</{heading}>'
+        f'<div class="ts-head"><h2 class="ts-id">{_e(report.transcript_id)}</h2>'
         f'<span class="ts-score {_score_class(score)}" title="trust score (0-100)">{score:g}</span>'
         f'<span class="ts-meta">language {_e(report.language)}'
         + (f" (turns: {_e(', '.join(langs))})" if langs and langs != [report.language] else "")
@@ -278,7 +309,9 @@ def _report_body(report: Report, transcript: Transcript | None, heading: str = "
     explanation = f'<div class="ts-explanation">Trust score {_e(report.score.explanation)}</div>'
     body = _turns_html(report, t) if t is not None else _findings_table(report)
     warnings = "".join(f'<div class="ts-warning">⚠ {_e(w)}</div>' for w in report.warnings)
-    return head + explanation + _legend() + body + _ledger_html(report.ledger) + warnings
+    return (
+        head + explanation + (_legend() if legend else "") + body + _ledger_html(report.ledger, t) + warnings
+    )
 
 
 def report_html(report: Report, transcript: Transcript | None = None) -> str:
@@ -292,7 +325,7 @@ def report_html(report: Report, transcript: Transcript | None = None) -> str:
 
 # -- a batch -----------------------------------------------------------------------------------
 def _polarity_counts(report: Report) -> Counter[str]:
-    return Counter(f.polarity for f in report.findings)
+    return Counter(str(f.polarity) for f in report.findings)
 
 
 def batch_html(
@@ -316,7 +349,7 @@ def batch_html(
     for i, r in enumerate(reports):
         anchor = f"conv-{i}"
         pol = _polarity_counts(r)
-        status = Counter(e.status for e in r.ledger)
+        status: Counter[str] = Counter(e.status for e in r.ledger)
         promises = ", ".join(f"{status[s]} {s}" for s in LEDGER_STATUSES if status[s])
         signals = " ".join(sorted({f.signal for f in r.findings}))
         value = r.score.value
@@ -327,16 +360,19 @@ def batch_html(
             f'<td><a href="#{anchor}">{_e(r.transcript_id)}</a></td><td>{_e(r.language)}</td>'
             f'<td data-value="{value:g}"><span class="ts-score {_score_class(value)}">{value:g}</span> '
             f'<span class="ts-bar" style="width:{value * 0.6:.0f}px"></span></td>'
-            f'<td data-value="{pol["builds"]}">{pol["builds"]}</td><td data-value="{pol["erodes"]}">{pol["erodes"]}</td>'
+            f'<td data-value="{pol["builds"]}">{pol["builds"]}</td>'
+            f'<td data-value="{pol["erodes"]}">{pol["erodes"]}</td>'
             f'<td data-value="{pol["customer_positive"]}">{pol["customer_positive"]}</td>'
             f'<td data-value="{pol["customer_negative"]}">{pol["customer_negative"]}</td>'
             f"<td>{_e(promises)}</td></tr>"
         )
         t = transcripts.get(r.transcript_id) if transcripts else None
-        sections.append(f'<section class="ts-conv" id="{anchor}">{_report_body(r, t)}</section>')
+        body = _report_body(r, t, legend=False)
+        sections.append(f'<section class="ts-conv" id="{anchor}">{body}</section>')
     head = (
         '<tr><th data-type="number">#</th><th>conversation</th><th>language</th>'
-        '<th data-type="number">score</th><th data-type="number" title="agent signals that build trust">builds</th>'
+        '<th data-type="number">score</th>'
+        '<th data-type="number" title="agent signals that build trust">builds</th>'
         '<th data-type="number" title="agent signals that erode trust">erodes</th>'
         '<th data-type="number" title="positive customer signals">customer +</th>'
         '<th data-type="number" title="negative customer signals">customer −</th><th>promises</th></tr>'
@@ -350,7 +386,8 @@ def batch_html(
         )
         error_html = (
             f"<h2>Records that could not be analysed ({len(errors)})</h2>"
-            '<table class="ts-table ts-errors"><thead><tr><th>record</th><th>id</th><th>source</th><th>code</th>'
+            '<table class="ts-table ts-errors"><thead><tr><th>record</th><th>id</th><th>source</th>'
+            "<th>code</th>"
             f"<th>message</th></tr></thead><tbody>{erows}</tbody></table>"
         )
     languages = Counter(r.language for r in reports)
@@ -365,7 +402,8 @@ def batch_html(
         f"<title>{_e(title)}</title><style>{_css()}\nbody{{margin:1.5em;}}</style></head>\n"
         f'<body><div class="ts-root ts-batch"><h1>{_e(title)}</h1><p class="ts-meta">{_e(summary)}</p>'
         f"{_legend()}"
-        '<div class="ts-controls"><input type="search" id="ts-filter" placeholder="filter: id, language, signal"'
+        '<div class="ts-controls"><input type="search" id="ts-filter" '
+        'placeholder="filter: id, language, signal"'
         ' aria-label="filter conversations"><label><input type="checkbox" id="ts-low"> score below 50 only'
         "</label></div>"
         f'<table class="ts-table ts-index"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
@@ -374,8 +412,21 @@ def batch_html(
 
 
 # -- data frames -------------------------------------------------------------------------------
-FINDING_COLUMNS: tuple[str, ...] = ("transcript_id", "language", "turn", "role", "signal", "polarity", "target",
-                                    "text", "rule_id", "confidence", "start", "end", "explanation")
+FINDING_COLUMNS: tuple[str, ...] = (
+    "transcript_id",
+    "language",
+    "turn",
+    "role",
+    "signal",
+    "polarity",
+    "target",
+    "text",
+    "rule_id",
+    "confidence",
+    "start",
+    "end",
+    "explanation",
+)
 
 
 def _reports(results: Iterable[Result] | Result) -> list[Report]:
@@ -393,9 +444,18 @@ def findings_dataframe(reports: Iterable[Result] | Result) -> Any:
     pd = _require("pandas")
     rows = [
         {
-            "transcript_id": r.transcript_id, "language": f.language, "turn": f.turn, "role": f.role,
-            "signal": f.signal, "polarity": f.polarity, "target": f.target, "text": f.text,
-            "rule_id": f.rule_id, "confidence": f.confidence, "start": f.start, "end": f.end,
+            "transcript_id": r.transcript_id,
+            "language": f.language,
+            "turn": f.turn,
+            "role": f.role,
+            "signal": f.signal,
+            "polarity": f.polarity,
+            "target": f.target,
+            "text": f.text,
+            "rule_id": f.rule_id,
+            "confidence": f.confidence,
+            "start": f.start,
+            "end": f.end,
             "explanation": f.explanation,
         }
         for r in _reports(reports)
@@ -428,17 +488,31 @@ def conversations_dataframe(reports: Iterable[Result] | Result) -> Any:
         for s in sorted(r.counts):
             if s not in signals:
                 signals.append(s)
-    columns = ["transcript_id", "language", "score", "turns", "findings", *signals,
-               *(f"blame_{t}" for t in BLAME_TARGETS), *(f"promises_{s}" for s in LEDGER_STATUSES), "warnings"]
+    columns = [
+        "transcript_id",
+        "language",
+        "score",
+        "turns",
+        "findings",
+        *signals,
+        *(f"blame_{t}" for t in BLAME_TARGETS),
+        *(f"promises_{s}" for s in LEDGER_STATUSES),
+        "warnings",
+    ]
     rows = []
     for r in items:
-        row: dict[str, Any] = {"transcript_id": r.transcript_id, "language": r.language, "score": r.score.value,
-                               "turns": len(r.turn_roles), "findings": len(r.findings)}
+        row: dict[str, Any] = {
+            "transcript_id": r.transcript_id,
+            "language": r.language,
+            "score": r.score.value,
+            "turns": len(r.turn_roles),
+            "findings": len(r.findings),
+        }
         for s in signals:
             row[s] = sum(r.counts.get(s, {}).values())
         for target in BLAME_TARGETS:
             row[f"blame_{target}"] = r.blame_targets.get(target, 0)
-        status = Counter(e.status for e in r.ledger)
+        status: Counter[str] = Counter(e.status for e in r.ledger)
         for st in LEDGER_STATUSES:
             row[f"promises_{st}"] = status[st]
         row["warnings"] = len(r.warnings)
@@ -473,16 +547,18 @@ def timeline_data(report: Report) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     running = report.score.baseline
     for i in range(n):
-        pol = Counter(f.polarity for f in report.findings if f.turn == i)
+        pol: Counter[str] = Counter(f.polarity for f in report.findings if f.turn == i)
         running += points[i]
-        rows.append({
-            "turn": i,
-            "role": report.turn_roles[i],
-            **{p: pol[p] for p in POLARITIES},
-            "signals": [f.signal for f in report.findings if f.turn == i],
-            "points": round(points[i], 2),
-            "score": round(min(100.0, max(0.0, running)), 1),
-        })
+        rows.append(
+            {
+                "turn": i,
+                "role": report.turn_roles[i],
+                **{p: pol[p] for p in POLARITIES},
+                "signals": [f.signal for f in report.findings if f.turn == i],
+                "points": round(points[i], 2),
+                "score": round(min(100.0, max(0.0, running)), 1),
+            }
+        )
     return rows
 
 
@@ -530,15 +606,40 @@ def plot_timeline(report: Report, ax: Axes | None = None) -> Axes:
     ax.set_xticklabels([f"{r['turn']}\n{r['role']}" for r in rows], fontsize=8)
     ax.set_xlabel("turn")
     score_ax = ax.twinx()
-    score_ax.plot(turns, [r["score"] for r in rows], color="#1f2328", marker="o", linewidth=1.6,
-                  label="trust score (running)")
+    score_ax.plot(
+        turns,
+        [r["score"] for r in rows],
+        color="#1f2328",
+        marker="o",
+        linewidth=1.6,
+        label="trust score (running)",
+    )
     score_ax.axhline(report.score.baseline, color="#8c959f", linewidth=0.8, linestyle=":")
+    score_ax.annotate(
+        f"baseline {report.score.baseline:g}",
+        (0.0, report.score.baseline),
+        xycoords=("axes fraction", "data"),
+        xytext=(4, 3),
+        textcoords="offset points",
+        ha="left",
+        fontsize=7,
+        color="#57606a",
+        bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+    )
     score_ax.set_ylim(0, 100)
     score_ax.set_ylabel("trust score")
     ax.set_title(f"{report.transcript_id}: trust score {report.score.value:g}")
     handles, labels = ax.get_legend_handles_labels()
     h2, l2 = score_ax.get_legend_handles_labels()
-    ax.legend(handles + h2, labels + l2, loc="upper left", fontsize=7, framealpha=0.9)
+    ax.legend(
+        handles + h2,
+        labels + l2,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.2),
+        ncol=3,
+        fontsize=7,
+        frameon=False,
+    )
     return ax
 
 
@@ -577,7 +678,12 @@ def summarize(results: Iterable[Result]) -> dict[str, Any]:
         "mean_score": round(sum(scores) / len(scores), 1) if scores else None,
         "languages": dict(sorted(Counter(r.language for r in reports).items())),
         "signals": [
-            {"signal": s, "role": role, "findings": findings[(s, role)], "conversations": conversations[(s, role)]}
+            {
+                "signal": s,
+                "role": role,
+                "findings": findings[(s, role)],
+                "conversations": conversations[(s, role)],
+            }
             for s, role in sorted(findings)
         ],
         "blame_targets": dict(sorted(targets.items())),
