@@ -30,6 +30,8 @@ NASTY = [
     "I'm so sorry\u2019s for the \ud7ff delay",
     "(((((((((((((((((((((((((((((((((((",
     "http://example.invalid/" + "a/" * 500,
+    "\u200b",  # a turn whose only token folds to nothing (found by the fuzz campaign)
+    "SO",
 ]
 
 
