@@ -144,6 +144,8 @@ class CompiledLanguage:
             for target, spec in rules.blame_targets.targets.items():
                 self._add(f"B|{target}", spec, where=f"{self.code}/blame_targets.yaml {target}")
                 self.targets.append(target)
+            for target, spec in rules.blame_targets.fallback.items():
+                self._add(f"b|{target}", spec, where=f"{self.code}/blame_targets.yaml fallback {target}")
         if self.regexes:
             # one RE2 pass tells which of the language's regexes match a turn at all; only those
             # are then run for their spans
@@ -301,7 +303,7 @@ class CompiledLanguage:
         for m in matches:
             if m.key[0] in "Aa":
                 anti.setdefault(m.key, []).append((m.cs, m.ce))
-            elif m.key.startswith("B|"):
+            elif m.key.startswith(("B|", "b|")):
                 targets.append(m)
         candidates: list[tuple[tuple[Any, ...], Finding]] = []
         for m in matches:
@@ -418,16 +420,20 @@ class CompiledLanguage:
     ) -> tuple[str, str]:
         if declared in _CONCRETE_TARGETS:
             return str(declared), f"blame goes to {declared} (declared by the rule)"
-        inside = [t for t in targets if t.cs < m.ce and m.cs < t.ce]
         sid = ctx.sent[m.s] if m.s < len(ctx.sent) else -1
-        near = inside or sorted(
-            (t for t in targets if t.s < len(ctx.sent) and ctx.sent[t.s] == sid),
-            key=lambda t: min(abs(t.s - m.e), abs(m.s - t.e)),
-        )
-        if near:
-            best = min(near, key=lambda t: (t.s, t.key)) if inside else near[0]
-            name = best.key.split("|", 1)[1]
-            return name, f"blame goes to {name} (from the words '{doc_text[best.cs : best.ce]}')"
+        # target words inside the finding, then nearest in its sentence; weak (fallback) words
+        # such as pronouns only when no target word is there
+        for prefix in ("B|", "b|"):
+            words = [t for t in targets if t.key.startswith(prefix)]
+            inside = [t for t in words if t.cs < m.ce and m.cs < t.ce]
+            near = inside or sorted(
+                (t for t in words if t.s < len(ctx.sent) and ctx.sent[t.s] == sid),
+                key=lambda t: (min(abs(t.s - m.e), abs(m.s - t.e)), t.s, t.key),
+            )
+            if near:
+                best = min(near, key=lambda t: (t.s, t.key)) if inside else near[0]
+                name = best.key.split("|", 1)[1]
+                return name, f"blame goes to {name} (from the words '{doc_text[best.cs : best.ce]}')"
         return "unspecified", "blame goes to nobody named"
 
 

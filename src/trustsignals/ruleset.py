@@ -463,6 +463,9 @@ class ContextFile(_Strict):
 
 class BlameTargetsFile(_Strict):
     targets: dict[Literal["customer", "colleague", "third_party", "system"], MatchSpec]
+    fallback: dict[Literal["customer", "colleague", "third_party", "system"], MatchSpec] = Field(
+        default_factory=dict, description="weak words (pronouns) used only when no target word is near"
+    )
 
 
 # --------------------------------------------------------------------------- loaded sets
