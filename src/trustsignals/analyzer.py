@@ -5,14 +5,14 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .engine import CompiledLanguage, finding_sort_key
 from .errors import ConfigError, InputError, InternalError, TrustSignalsError
-from .langid import LanguageIdentifier
+from .langid import Guess, LanguageIdentifier
 from .loaders import Limits, Record, RoleMapper, TranscriptBuilder, to_records
 from .models import ErrorRecord, Finding, LedgerEntry, Report, Transcript
 from .nlp import BackendConfig, Pipeline, load_config_file, make_backend
@@ -197,13 +197,31 @@ class Analyzer:
         ctx = multiprocessing.get_context(
             "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         )
-        window = n_process * batch_size
-        with ctx.Pool(n_process, initializer=_worker_init, initargs=(self._init_args,)) as pool:
-            while True:
-                chunk = list(itertools.islice(records, window))
-                if not chunk:
-                    break
-                yield from pool.imap(_worker_run, chunk, chunksize=max(1, batch_size // 4))
+        # Forked workers inherit this analyzer (rules loaded, languages compiled so far)
+        # instead of building their own; spawned workers build one from the init arguments.
+        token = None
+        if ctx.get_start_method() == "fork":
+            token = next(_TOKENS)
+            _PARENTS[token] = self
+        chunk_size = max(1, batch_size // 4)
+        max_pending = max(1, (n_process * batch_size) // chunk_size)
+        try:
+            with ctx.Pool(n_process, initializer=_worker_init, initargs=(self._init_args, token)) as pool:
+                # chunks stream through the pool: a new one is sent as soon as the oldest is
+                # taken back, so workers never wait for a whole window to drain
+                pending: deque[Any] = deque()
+                while True:
+                    chunk = list(itertools.islice(records, chunk_size))
+                    if not chunk:
+                        break
+                    pending.append(pool.apply_async(_worker_run_many, (chunk,)))
+                    if len(pending) >= max_pending:
+                        yield from pending.popleft().get()
+                while pending:
+                    yield from pending.popleft().get()
+        finally:
+            if token is not None:
+                _PARENTS.pop(token, None)
 
     def result(self, rec: Record) -> Result:
         """A report for one record, or an error record; never raises for bad input."""
@@ -222,20 +240,23 @@ class Analyzer:
         roles = [turn.role for turn in t.turns]
         warnings: list[str] = []
         forced = self.forced_language or t.language
+        votes: list[Guess] | None = None  # each turn's function-word vote, computed once
         if forced:
             conv_lang = forced
         elif texts:
-            conv_lang, _how = self.identifier.conversation(texts, roles)
+            votes = [self.identifier.vote(text) for text in texts]
+            conv_lang, _how = self.identifier.conversation(texts, roles, votes)
         else:
             conv_lang = "und"
         turn_langs: list[str] = []
-        for turn in t.turns:
+        for i, turn in enumerate(t.turns):
             if turn.language:
                 turn_langs.append(turn.language)
             elif self.forced_language or not turn.text.strip():
                 turn_langs.append(conv_lang)
             else:
-                turn_langs.append(self.identifier.turn(turn.text, conv_lang))
+                vote = votes[i] if votes is not None else None
+                turn_langs.append(self.identifier.turn(turn.text, conv_lang, vote))
         findings: list[Finding] = []
         missing: dict[str, list[int]] = {}
         for i, turn in enumerate(t.turns):
@@ -298,16 +319,24 @@ def _error_from_record(rec: ErrorRecord) -> TrustSignalsError:
 
 
 _WORKER: Analyzer | None = None
+_PARENTS: dict[int, Analyzer] = {}  # analyzers running a pool; forked workers find theirs here
+_TOKENS = itertools.count()
 
 
-def _worker_init(args: dict[str, Any]) -> None:
+def _worker_init(args: dict[str, Any], token: int | None = None) -> None:
     global _WORKER
-    _WORKER = Analyzer(**args)
+    parent = _PARENTS.get(token) if token is not None else None
+    _WORKER = parent if parent is not None else Analyzer(**args)
 
 
 def _worker_run(rec: Record) -> Result:
     assert _WORKER is not None
     return _WORKER.result(rec)
+
+
+def _worker_run_many(chunk: list[Record]) -> list[Result]:
+    assert _WORKER is not None
+    return [_WORKER.result(rec) for rec in chunk]
 
 
 def _progress(results: Iterator[Result]) -> Iterator[Result]:

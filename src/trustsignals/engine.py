@@ -94,7 +94,7 @@ class CompiledLanguage:
         self.phrases = PhraseMatcher(vocab, attr="NORM")
         self.dep_matcher = DependencyMatcher(vocab, validate=True)
         self.regexes: list[tuple[str, Any]] = []
-        self._regex_set: Any = None
+        self._regex_sets: list[tuple[Any, list[int]]] = []
         self._flag_cache: dict[int, int] = {}
         self.entries: dict[str, _RuleEntry] = {}
         self.cues: dict[str, Cue] = {}
@@ -146,15 +146,7 @@ class CompiledLanguage:
                 self.targets.append(target)
             for target, spec in rules.blame_targets.fallback.items():
                 self._add(f"b|{target}", spec, where=f"{self.code}/blame_targets.yaml fallback {target}")
-        if self.regexes:
-            # one RE2 pass tells which of the language's regexes match a turn at all; only those
-            # are then run for their spans
-            regex_set = re2.Set.SearchSet(_regex_options())
-            for i, (_key, rx) in enumerate(self.regexes):
-                if regex_set.Add(rx.pattern) != i:  # pragma: no cover - RE2 numbers them in order
-                    raise RuleError("cannot build the regex set", source=self.code)
-            regex_set.Compile()
-            self._regex_set = regex_set
+        self._regex_sets = _regex_sets([rx.pattern for _key, rx in self.regexes])
 
     # -- compilation --------------------------------------------------------------------
     def _add(self, key: str, spec: MatchSpec, *, where: str) -> None:
@@ -225,7 +217,12 @@ class CompiledLanguage:
                 found.append(_Match(strings[match_id], s, e, span.start_char, span.end_char, anchor))
         if self.regexes:
             folded, offsets = self.pipeline.folder.fold_text(text)
-            hits = self._regex_set.Match(folded) or ()
+            hits: set[int] = set()
+            for regex_set, indices in self._regex_sets:
+                if regex_set is None:  # a group RE2 could not combine: run each
+                    hits.update(indices)
+                else:
+                    hits.update(indices[i] for i in regex_set.Match(folded) or ())
             for index in sorted(hits):
                 key, rx = self.regexes[index]
                 for m in rx.finditer(folded):
@@ -454,6 +451,36 @@ def _map_values(value: Any, fn: Any) -> Any:
                 out[k.upper()] = v
         return out
     return value
+
+
+def _regex_sets(patterns: list[str], group: int | None = None) -> list[tuple[Any, list[int]]]:
+    """RE2 sets that tell in one pass which of ``patterns`` match a text at all.
+
+    One set for all when RE2 can compile it; else groups of fewer patterns; a pattern that no
+    set can hold is returned alone with ``None`` (it is always run).
+    """
+    if not patterns:
+        return []
+    size = group or len(patterns)
+    sets: list[tuple[Any, list[int]]] = []
+    for start in range(0, len(patterns), size):
+        indices = list(range(start, min(start + size, len(patterns))))
+        opts = _regex_options()
+        opts.max_mem = 64 << 20
+        regex_set = re2.Set.SearchSet(opts)
+        for n, i in enumerate(indices):
+            if regex_set.Add(patterns[i]) != n:  # pragma: no cover - RE2 numbers them in order
+                raise RuleError("cannot build the regex set")
+        try:
+            regex_set.Compile()
+            sets.append((regex_set, indices))
+        except re2.error:
+            if size == 1:
+                sets.append((None, indices))
+            else:
+                sub = _regex_sets([patterns[i] for i in indices], max(1, size // 4))
+                sets.extend((s, [indices[k] for k in idx]) for s, idx in sub)
+    return sets
 
 
 def _is_emoji(word: str) -> bool:

@@ -32,6 +32,7 @@ _MARGIN = 2.0  # the winner must have this many times the runner-up's evidence
 _MIN_RATIO = 0.18  # share of words that are function words, below which the text may be another language
 _LANGDETECT_MIN_LETTERS = 12
 _LANGDETECT_MIN_PROB = 0.90
+_WORD_CACHE_SIZE = 200_000
 
 
 def _fold(word: str) -> str:
@@ -64,6 +65,17 @@ class LanguageIdentifier:
         self.markers = {s.code: {_fold(m) for m in s.detection.markers} for s in specs if s.detection.markers}
         self.scripts = {s.code: s.detection.script for s in specs if s.detection.script}
         self._cache: dict[str, Guess] = {}
+        # raw word -> (its function-word weights, the languages it is a marker of); bounded
+        self._words: dict[str, tuple[tuple[tuple[str, float], ...], tuple[str, ...]]] = {}
+
+    def _word(self, raw: str) -> tuple[tuple[tuple[str, float], ...], tuple[str, ...]]:
+        info = self._words.get(raw)
+        if info is None:
+            w = _fold(raw)
+            info = (self.index.get(w, ()), tuple(code for code, marks in self.markers.items() if w in marks))
+            if len(self._words) < _WORD_CACHE_SIZE:
+                self._words[raw] = info
+        return info
 
     # -- stage 1 ------------------------------------------------------------------------
     def vote(self, text: str) -> Guess:
@@ -73,14 +85,14 @@ class LanguageIdentifier:
         scores: dict[str, float] = {}
         n = 0
         marker_hits: Counter[str] = Counter()
+        word = self._word
         for raw in _WORD.findall(text):
-            w = _fold(raw)
             n += 1
-            for code, weight in self.index.get(w, ()):
+            weights, marks = word(raw)
+            for code, weight in weights:
                 scores[code] = scores.get(code, 0.0) + weight
-            for code, marks in self.markers.items():
-                if w in marks:
-                    marker_hits[code] += 1
+            for code in marks:
+                marker_hits[code] += 1
         top = max(scores.values(), default=0.0)
         for code, hits in sorted(marker_hits.items()):
             if hits >= self.specs[code].detection.min_markers and hits >= top / 2:
@@ -110,8 +122,14 @@ class LanguageIdentifier:
         return code, float(best.prob)
 
     # -- public -------------------------------------------------------------------------
-    def conversation(self, texts: Sequence[str], roles: Sequence[str]) -> tuple[str, str]:
-        """The conversation's language and how it was decided."""
+    def conversation(
+        self, texts: Sequence[str], roles: Sequence[str], votes: Sequence[Guess] | None = None
+    ) -> tuple[str, str]:
+        """The conversation's language and how it was decided.
+
+        ``votes``, when given, holds ``vote(text)`` of every text, so that a caller that also
+        needs them for ``turn`` computes them once.
+        """
         system = " ".join(t for t, r in zip(texts, roles, strict=True) if r == "system")
         if system:
             g = self.vote(system)
@@ -119,8 +137,8 @@ class LanguageIdentifier:
                 return g.language, "system notices"
         total: dict[str, float] = {}
         n = 0
-        for text in texts:
-            g = self.vote(text)
+        for i, text in enumerate(texts):
+            g = votes[i] if votes is not None else self.vote(text)
             n += g.words
             if g.language and g.decided:
                 total[g.language] = total.get(g.language, 0.0) + max(g.score, 1.0)
@@ -139,9 +157,12 @@ class LanguageIdentifier:
             return code, "langdetect"
         return (g.language or "und"), "best guess"
 
-    def turn(self, text: str, conversation_language: str) -> str:
-        """A turn's language: the conversation's unless the turn clearly is another language."""
-        g = self.vote(text)
+    def turn(self, text: str, conversation_language: str, vote: Guess | None = None) -> str:
+        """A turn's language: the conversation's unless the turn clearly is another language.
+
+        ``vote``, when given, is ``vote(text)``, already computed.
+        """
+        g = vote if vote is not None else self.vote(text)
         if g.decided and g.language:
             return g.language
         if g.language == conversation_language and g.score >= 1:

@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+import numpy
 import spacy
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from spacy.attrs import LEMMA, ORTH
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -307,6 +309,7 @@ class Pipeline:
         self.need_lemmas = need_lemmas and spec.lemmatize
         self._normed: set[int] = set()
         self._lemma_cache: dict[str, str] = {}
+        self._lemma_ids: dict[int, int] = {}  # orth id -> folded lemma id (annotate)
         self._simplemma_lang = spec.code
 
     @property
@@ -320,23 +323,45 @@ class Pipeline:
 
     def annotate(self, doc: Doc) -> None:
         fold = self.folder.fold
+        orths: list[int] | None = None
         if self.backend.shares_lexemes:
-            vocab = doc.vocab
-            for tok in doc:
-                orth = tok.orth
-                if orth not in self._normed:
-                    vocab[orth].norm_ = fold(tok.text)
-                    self._normed.add(orth)
+            # norms live on lexemes: set once per word type, looking only at the doc's new types
+            # (from an array of orth ids: no Token object is made per token)
+            orths = doc.to_array(ORTH).tolist()
+            new = set(orths).difference(self._normed)
+            if new:
+                vocab = doc.vocab
+                strings = vocab.strings
+                for orth in new:
+                    vocab[orth].norm_ = fold(strings[orth])
+                self._normed.update(new)
         else:
             for tok in doc:
                 tok.norm_ = fold(tok.text)
         if self.need_lemmas:
-            has_lemma = "LEMMA" in self.backend.provides
-            for tok in doc:
-                if has_lemma and tok.lemma_:
-                    tok.lemma_ = fold(tok.lemma_)
-                else:
-                    tok.lemma_ = self.lemma(tok.text)
+            if "LEMMA" in self.backend.provides:
+                for tok in doc:
+                    if tok.lemma_:
+                        tok.lemma_ = fold(tok.lemma_)
+                    else:
+                        tok.lemma_ = self.lemma(tok.text)
+            elif len(doc):
+                # every token's lemma is the folded simplemma lemma of its text: set them in one
+                # array write, from a cache of orth id -> lemma id
+                if orths is None:
+                    orths = doc.to_array(ORTH).tolist()
+                ids = self._lemma_ids
+                strings = doc.vocab.strings
+                values: list[int] = []
+                for orth in orths:
+                    value = ids.get(orth)
+                    if value is None:
+                        value = strings.add(self.lemma(strings[orth]))
+                        if len(ids) < 500_000:
+                            ids[orth] = value
+                    values.append(value)
+                lemma_ids: Any = numpy.asarray(values, dtype=numpy.uint64)
+                doc.from_array([LEMMA], lemma_ids)
 
     def fold_phrase_doc(self, text: str) -> Doc:
         """A doc for a phrase pattern: same tokenizer, same norms."""
@@ -356,7 +381,8 @@ class Pipeline:
     def lemma(self, word: str) -> str:
         cached = self._lemma_cache.get(word)
         if cached is None:
-            cached = self.folder.fold(_simplemma(word, self._simplemma_lang))
+            # never empty: an all-empty lemma column makes spaCy's Matcher refuse LEMMA patterns
+            cached = self.folder.fold(_simplemma(word, self._simplemma_lang)) or word
             if len(self._lemma_cache) < 500_000:
                 self._lemma_cache[word] = cached
         return cached
