@@ -28,6 +28,7 @@ Every ``commitment`` and ``overpromise`` finding becomes a :class:`~trustsignals
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,10 @@ DEFAULT_REFERENCE = datetime(2000, 1, 3, 9, 0)
 """Reference time for conversations without timestamps (a Monday, 09:00)."""
 
 MERGE_GAP_WORDS = 2
+# a later turn is linked to one of the last LINK_WINDOW promises before it at most: keeps the
+# ledger linear in the length of the conversation (a 4,000-turn thread), and a complaint about a
+# promise made hundreds of promises earlier is rarer than one about a recent promise
+LINK_WINDOW = 40
 """Findings of one signal at most this many words apart in a sentence are one promise."""
 
 MAX_DAYS_AHEAD = 400
@@ -569,8 +574,13 @@ def _turn_drafts(
 def _targets(
     drafts: Sequence[_Draft], turn: int, words: frozenset[str], eligible: Any = None
 ) -> tuple[list[_Draft], bool]:
-    """The promises a later turn speaks of, and whether it named their action."""
-    earlier = [d for d in drafts if d.turn < turn and (eligible is None or eligible(d))]
+    """The promises a later turn speaks of, and whether it named their action.
+
+    ``drafts`` are in turn order; only the last ``LINK_WINDOW`` promises before ``turn`` count.
+    """
+    end = bisect.bisect_left([d.turn for d in drafts], turn) if len(drafts) > LINK_WINDOW else len(drafts)
+    window = drafts[max(0, end - LINK_WINDOW) : end]
+    earlier = [d for d in window if d.turn < turn and (eligible is None or eligible(d))]
     if not earlier:
         return [], False
     named = [d for d in earlier if _share_words(d.words, words)]
