@@ -528,7 +528,7 @@ def _read_yaml(path: Path) -> Any:
         raise RuleError(f"cannot read: {exc.strerror}", source=str(path)) from exc
     try:
         # the C (libyaml) safe loader when PyYAML has it: same safe subset, much faster
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
