@@ -256,7 +256,9 @@ class Analyzer:
                 turn_langs.append(conv_lang)
             else:
                 vote = votes[i] if votes is not None else None
-                turn_langs.append(self.identifier.turn(turn.text, conv_lang, vote))
+                turn_langs.append(
+                    self.identifier.turn(turn.text, conv_lang, vote, statistical=turn.role != "system")
+                )
         findings: list[Finding] = []
         missing: dict[str, list[int]] = {}
         for i, turn in enumerate(t.turns):

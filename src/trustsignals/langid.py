@@ -157,10 +157,13 @@ class LanguageIdentifier:
             return code, "langdetect"
         return (g.language or "und"), "best guess"
 
-    def turn(self, text: str, conversation_language: str, vote: Guess | None = None) -> str:
+    def turn(
+        self, text: str, conversation_language: str, vote: Guess | None = None, statistical: bool = True
+    ) -> str:
         """A turn's language: the conversation's unless the turn clearly is another language.
 
-        ``vote``, when given, is ``vote(text)``, already computed.
+        ``vote``, when given, is ``vote(text)``, already computed. ``statistical=False`` skips the
+        langdetect fallback (for system notices, which carry no findings).
         """
         g = vote if vote is not None else self.vote(text)
         if g.decided and g.language:
@@ -168,7 +171,7 @@ class LanguageIdentifier:
         if g.language == conversation_language and g.score >= 1:
             return conversation_language
         # weak evidence: maybe another language entirely, if the turn is long enough to tell
-        if g.words >= 4 and (g.score / max(g.words, 1)) < _MIN_RATIO:
+        if statistical and g.words >= 4 and (g.score / max(g.words, 1)) < _MIN_RATIO:
             code, prob = self.statistical(text)
             clear = code is not None and prob >= _LANGDETECT_MIN_PROB and code != conversation_language
             if clear and (code in self.specs or g.score == 0):
