@@ -452,12 +452,12 @@ def markdown(res: dict[str, Any]) -> str:
     ]
     corpus = res["corpus"]
     lines = [
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, {m['os']}; Python {m['python']}, "
+        f"- Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, {m['os']}; Python {m['python']}, "
         f"spaCy {m['spacy']}, pydantic {m['pydantic']}, trustsignals {m['trustsignals']} ({m['git']}); "
         f"PyTorch installed: {'yes' if m['torch_installed'] else 'no'}",
-        f"Command: `{res['command']}` ({res['date']}); load average at start {res['load_before']}, "
+        f"- Command: `{res['command']}` ({res['date']}); load average at start {res['load_before']}, "
         f"at end {res['load_after']}",
-        f"Corpus: {th['conversations']:,} conversations, {th['turns']:,} turns; "
+        f"- Corpus: {th['conversations']:,} conversations, {th['turns']:,} turns; "
         + ", ".join(f"{k} {v}" for k, v in th["languages"].items())
         + f" (copies of {corpus['unique_sample_conversations']} sample conversations, seed {corpus['seed']})",
         "",

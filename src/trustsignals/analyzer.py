@@ -270,7 +270,7 @@ class Analyzer:
                 continue
             comp = self.compiled(lang)
             doc = comp.pipeline.make_doc(turn.text)
-            findings.extend(comp.find(doc, role=turn.role, turn=i))
+            findings.extend(comp.find(doc, role=turn.role, turn=i, text=turn.text))
         for lang, turns in sorted(missing.items()):
             warnings.append(
                 f"no rule set for language '{lang}' (turns {', '.join(map(str, turns))}); "

@@ -289,8 +289,12 @@ class CompiledLanguage:
                 ctx.terminators.append(m.s)
         return ctx
 
-    def find(self, doc: Doc, *, role: str, turn: int, dedupe: bool = True) -> list[Finding]:
-        text = doc.text
+    def find(
+        self, doc: Doc, *, role: str, turn: int, dedupe: bool = True, text: str | None = None
+    ) -> list[Finding]:
+        """Findings of one turn (``text`` is ``doc.text``, passed when the caller has it)."""
+        if text is None:
+            text = doc.text
         matches = self.matches(doc, text)
         if not any(m.key.startswith("R|") for m in matches):
             return []

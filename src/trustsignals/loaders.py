@@ -55,6 +55,7 @@ CORE_ROLE_ALIASES: dict[str, str] = {
     "event": "system",
 }
 
+_SURROGATE = re.compile("[\ud800-\udfff]")  # bytes that were not UTF-8 (surrogateescape)
 _ID_COLUMNS = ("conversation_id", "transcript_id", "conversation", "dialog_id", "chat_id", "id")
 _TEXT_KEYS = ("text", "message", "content", "body", "utterance")
 _ROLE_KEYS = ("role", "speaker_role", "author_role", "sender_role", "from")
@@ -219,7 +220,7 @@ class TranscriptBuilder:
                 field="text",
                 expected="a shorter turn, or a higher Limits.max_turn_chars",
             )
-        if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        if _SURROGATE.search(text) is not None:
             raise EncodingError(
                 "text holds bytes that are not valid UTF-8", source=where, field="text", expected="UTF-8 text"
             )
@@ -353,7 +354,7 @@ def iter_csv(
             turns = []
             for line, row in rows:
                 for key, value in row.items():
-                    if isinstance(value, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+                    if isinstance(value, str) and _SURROGATE.search(value) is not None:
                         raise EncodingError(
                             "cell holds bytes that are not valid UTF-8",
                             source=f"{source}:{line}",
