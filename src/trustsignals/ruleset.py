@@ -508,7 +508,9 @@ def default_rules_dir() -> Path:
     """The rule folder shipped with the package (or the checkout's, in an editable install)."""
     packaged = resources.files("trustsignals") / "rules"
     if packaged.is_dir():
-        return Path(str(packaged))
+        if isinstance(packaged, Path):
+            return packaged
+        return _extracted(packaged)
     checkout = Path(__file__).resolve().parents[2] / "rules"
     if (checkout / "signals.yaml").is_file():
         return checkout
@@ -517,6 +519,31 @@ def default_rules_dir() -> Path:
         source=str(packaged),
         expected="a trustsignals install that includes its rules/ folder",
     )
+
+
+def _extracted(tree: Any) -> Path:
+    """A real folder holding a copy of packaged rules that are not files on disk (a zipped wheel,
+    as shipped to Spark executors with ``--py-files``); made once per process."""
+    global _EXTRACTED
+    if _EXTRACTED is None:
+        import tempfile
+
+        root = Path(tempfile.mkdtemp(prefix="trustsignals-rules-"))
+
+        def copy(node: Any, dest: Path) -> None:
+            for child in node.iterdir():
+                if child.is_dir():
+                    (dest / child.name).mkdir()
+                    copy(child, dest / child.name)
+                else:
+                    (dest / child.name).write_bytes(child.read_bytes())
+
+        copy(tree, root)
+        _EXTRACTED = root
+    return _EXTRACTED
+
+
+_EXTRACTED: Path | None = None
 
 
 def _read_yaml(path: Path) -> Any:
