@@ -572,13 +572,18 @@ def _turn_drafts(
 
 
 def _targets(
-    drafts: Sequence[_Draft], turn: int, words: frozenset[str], eligible: Any = None
+    drafts: Sequence[_Draft],
+    draft_turns: Sequence[int],
+    turn: int,
+    words: frozenset[str],
+    eligible: Any = None,
 ) -> tuple[list[_Draft], bool]:
     """The promises a later turn speaks of, and whether it named their action.
 
-    ``drafts`` are in turn order; only the last ``LINK_WINDOW`` promises before ``turn`` count.
+    ``drafts`` are in turn order (``draft_turns`` their turns); only the last ``LINK_WINDOW``
+    promises before ``turn`` count.
     """
-    end = bisect.bisect_left([d.turn for d in drafts], turn) if len(drafts) > LINK_WINDOW else len(drafts)
+    end = bisect.bisect_left(draft_turns, turn) if len(drafts) > LINK_WINDOW else len(drafts)
     window = drafts[max(0, end - LINK_WINDOW) : end]
     earlier = [d for d in window if d.turn < turn and (eligible is None or eligible(d))]
     if not earlier:
@@ -641,6 +646,7 @@ def build_ledger(
     drafts: list[_Draft] = []
     for i in sorted(promises):
         drafts.extend(_turn_drafts(t, i, promises[i], language_of(i), refs[i]))
+    draft_turns = [d.turn for d in drafts]
     first_turn = min(promises)
     distrust: dict[int, list[Finding]] = {}
     for f in findings:
@@ -653,7 +659,9 @@ def build_ledger(
             reports = _fulfilment(turn.text, lang)
             if reports:
                 words = _content_words(" ".join(reports), lang)
-                targets, _ = _targets(drafts, j, words, eligible=lambda d: d.status() != "fulfilled")
+                targets, _ = _targets(
+                    drafts, draft_turns, j, words, eligible=lambda d: d.status() != "fulfilled"
+                )
                 for d in targets:
                     _add_link(d, LedgerLink(turn=j, kind="fulfilled", signal="fulfilment", text=reports[0]))
         for f in sorted(distrust.get(j, ()), key=lambda f: (f.start, f.end)):
@@ -664,7 +672,7 @@ def build_ledger(
             folded = _fold(sentence)
             said_broken = lang.broken is not None and lang.broken.search(folded) is not None
             earlier = lang.earlier is not None and lang.earlier.search(folded) is not None
-            targets, named = _targets(drafts, j, words)
+            targets, named = _targets(drafts, draft_turns, j, words)
             kind: LinkKind = "broken" if (said_broken or named) and not earlier else "doubted"
             for d in targets:
                 _add_link(d, LedgerLink(turn=j, kind=kind, signal=f.signal, text=sentence))

@@ -68,6 +68,12 @@ _TOKEN_KEYS = {
 _PARSE_KEYS = {"POS": "POS", "TAG": "TAG", "MORPH": "MORPH", "DEP": "DEP"}
 
 
+def _check_id(value: str, what: str, example: str) -> str:
+    if not _RULE_ID.match(value):
+        raise ValueError(f"{what} {value!r} must be upper case letters, digits and _ (like {example})")
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -277,11 +283,7 @@ class Variant(MatchSpec):
     @field_validator("id")
     @classmethod
     def _variant_id(cls, value: str) -> str:
-        if not _RULE_ID.match(value):
-            raise ValueError(
-                f"variant id {value!r} must be upper case letters, digits and _ (like DEP_SUBJECT)"
-            )
-        return value
+        return _check_id(value, "variant id", "DEP_SUBJECT")
 
     @field_validator("dep_patterns")
     @classmethod
@@ -373,11 +375,7 @@ class Rule(MatchSpec):
     @field_validator("id")
     @classmethod
     def _id(cls, value: str) -> str:
-        if not _RULE_ID.match(value):
-            raise ValueError(
-                f"rule id {value!r} must be upper case letters, digits and _ (like EN_APOLOGY_SORRY)"
-            )
-        return value
+        return _check_id(value, "rule id", "EN_APOLOGY_SORRY")
 
     @field_validator("context", mode="before")
     @classmethod

@@ -76,7 +76,6 @@ class Folder:
         self.max_key = max((len(k) for k in self.char_map), default=0)
         self.collapse_repeats = collapse_repeats
         self._cache: dict[str, str] = {}
-        self._word_cache: dict[str, tuple[str, tuple[int, ...] | None]] = {}
 
     def fold_text(self, text: str) -> tuple[str, list[int] | None]:
         """Folded text and offsets like ``fold_with_offsets``; offsets ``None`` when folding
@@ -92,17 +91,6 @@ class Folder:
                 return text.translate(_ONE_TO_ONE), None
         folded, offsets = self.fold_with_offsets(text)
         return folded, offsets
-
-    def fold_word(self, word: str) -> tuple[str, tuple[int, ...] | None]:
-        """Folded word and its character offsets (``None`` when they are 0, 1, 2, ...); cached."""
-        cached = self._word_cache.get(word)
-        if cached is None:
-            folded, offsets = self.fold_with_offsets(word)
-            rel = tuple(offsets[:-1])
-            cached = (folded, None if rel == tuple(range(len(word))) and len(folded) == len(word) else rel)
-            if len(self._word_cache) < 500_000:
-                self._word_cache[word] = cached
-        return cached
 
     @property
     def is_plain(self) -> bool:
@@ -193,13 +181,6 @@ def _collapse(chars: list[str], src: list[int]) -> tuple[list[str], list[int]]:
         out_c.append(c)
         out_s.append(s)
     return out_c, out_s
-
-
-@lru_cache(maxsize=65536)
-def char_script(ch: str) -> str:
-    """The first word of a character's Unicode name ("GREEK", "LATIN", ...), "" if unnamed."""
-    name = unicodedata.name(ch, "")
-    return name.split(" ", 1)[0]
 
 
 _LETTER = re.compile(r"[^\W\d_]")
