@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import string
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import re2
-from spacy.attrs import ORTH
+from spacy.attrs import IDX, LENGTH, ORTH, SPACY
 from spacy.matcher import DependencyMatcher, Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
@@ -40,6 +41,7 @@ from .ruleset import (
     SignalDef,
     Variant,
 )
+from .tokenmatch import TokenMatcher
 
 _CONCRETE_TARGETS = ("customer", "colleague", "third_party", "system", "unspecified")
 _CLAUSE_PUNCT = frozenset({",", ";", ":", "—", "–", "،", "、", "，", "(", ")"})
@@ -90,7 +92,9 @@ class CompiledLanguage:
         self.pipeline = pipeline
         self.code = rules.spec.code
         vocab = pipeline.vocab
-        self.matcher = Matcher(vocab, validate=True)
+        self.matcher = Matcher(vocab, validate=True)  # token patterns TokenMatcher cannot run
+        self.token_matcher = TokenMatcher(vocab)
+        self._validator: Matcher | None = Matcher(vocab, validate=True)  # checks every pattern on load
         self.phrases = PhraseMatcher(vocab, attr="NORM")
         self.dep_matcher = DependencyMatcher(vocab, validate=True)
         self.regexes: list[tuple[str, Any]] = []
@@ -147,13 +151,22 @@ class CompiledLanguage:
             for target, spec in rules.blame_targets.fallback.items():
                 self._add(f"b|{target}", spec, where=f"{self.code}/blame_targets.yaml fallback {target}")
         self._regex_sets = _regex_sets([rx.pattern for _key, rx in self.regexes])
+        # the same regexes without capture groups (RE2 has no backreferences, so groups never
+        # change what matches): a match then needs no submatch pass
+        self._fast_regexes = [(key, _never_capture(rx.pattern)) for key, rx in self.regexes]
+        self._validator = None
 
     # -- compilation --------------------------------------------------------------------
     def _add(self, key: str, spec: MatchSpec, *, where: str) -> None:
         if spec.patterns:
             patterns = [[self._fold_token(tok) for tok in p] for p in spec.patterns]
+            assert self._validator is not None
             try:
-                self.matcher.add(key, patterns, greedy="LONGEST")
+                self._validator.add(key, patterns, greedy="LONGEST")
+                if all(TokenMatcher.supports(p) for p in patterns):
+                    self.token_matcher.add(key, patterns)
+                else:
+                    self.matcher.add(key, patterns, greedy="LONGEST")
             except (ValueError, KeyError, TypeError) as exc:
                 raise RuleError(f"invalid token pattern: {exc}", source=where, field="patterns") from exc
         if spec.phrases:
@@ -201,12 +214,16 @@ class CompiledLanguage:
             text = doc.text
         strings = doc.vocab.strings
         found: list[_Match] = []
-        for match_id, s, e in self.matcher(doc):
-            span = doc[s:e]
-            found.append(_Match(strings[match_id], s, e, span.start_char, span.end_char))
-        for match_id, s, e in self.phrases(doc):
-            span = doc[s:e]
-            found.append(_Match(strings[match_id], s, e, span.start_char, span.end_char))
+        hits: list[tuple[str, int, int]] = self.token_matcher(doc)
+        if len(self.matcher):
+            hits.extend((strings[match_id], s, e) for match_id, s, e in self.matcher(doc))
+        hits.extend((strings[match_id], s, e) for match_id, s, e in self.phrases(doc))
+        bounds: _Bounds | None = None
+        if hits:
+            bounds = _Bounds(doc)
+            starts, ends = bounds.starts, bounds.ends
+            for key, s, e in hits:
+                found.append(_Match(key, s, e, starts[s], ends[e - 1]))
         if len(self.dep_matcher) and doc.has_annotation("DEP"):
             for match_id, token_ids in self.dep_matcher(doc):
                 # evidence: first to last matched token; context: the pattern's anchor (first node),
@@ -217,27 +234,32 @@ class CompiledLanguage:
                 found.append(_Match(strings[match_id], s, e, span.start_char, span.end_char, anchor))
         if self.regexes:
             folded, offsets = self.pipeline.folder.fold_text(text)
-            hits: set[int] = set()
+            regex_hits: set[int] = set()
             for regex_set, indices in self._regex_sets:
                 if regex_set is None:  # a group RE2 could not combine: run each
-                    hits.update(indices)
+                    regex_hits.update(indices)
                 else:
-                    hits.update(indices[i] for i in regex_set.Match(folded) or ())
-            for index in sorted(hits):
-                key, rx = self.regexes[index]
-                for m in rx.finditer(folded):
-                    a, b = m.start(), m.end()
-                    if b <= a:
-                        continue
-                    if offsets is None:
-                        cs, ce = a, b
-                    else:
-                        cs = offsets[a]
-                        ce = _extend_marks(text, offsets[b - 1] + 1)
-                    aligned = doc.char_span(cs, ce, alignment_mode="expand")
-                    if aligned is None or len(aligned) == 0:
-                        continue
-                    found.append(_Match(key, aligned.start, aligned.end, cs, ce))
+                    regex_hits.update(indices[i] for i in regex_set.Match(folded) or ())
+            if regex_hits:
+                data = folded.encode("utf-8")
+                one_byte = len(data) == len(folded)
+                if bounds is None:
+                    bounds = _Bounds(doc)
+                for index in sorted(regex_hits):
+                    key, rx = self._fast_regexes[index]
+                    for a, b in _byte_spans(rx, data):
+                        if b <= a:
+                            continue
+                        if not one_byte:  # byte offsets to character offsets
+                            a, b = len(data[:a].decode("utf-8")), len(data[:b].decode("utf-8"))
+                        if offsets is None:
+                            cs, ce = a, b
+                        else:
+                            cs = offsets[a]
+                            ce = _extend_marks(text, offsets[b - 1] + 1)
+                        aligned = bounds.expand(cs, ce)
+                        if aligned is not None:
+                            found.append(_Match(key, aligned[0], aligned[1], cs, ce))
         return found
 
     def _token_flags(self, orth: int, vocab: Any) -> int:
@@ -436,6 +458,62 @@ class CompiledLanguage:
                 name = best.key.split("|", 1)[1]
                 return name, f"blame goes to {name} (from the words '{doc_text[best.cs : best.ce]}')"
         return "unspecified", "blame goes to nobody named"
+
+
+class _Bounds:
+    """Character bounds of a doc's tokens, read once, for aligning character spans."""
+
+    __slots__ = ("ends", "reach", "starts")
+
+    def __init__(self, doc: Doc) -> None:
+        arr = doc.to_array([IDX, LENGTH, SPACY]).tolist() if len(doc) else []
+        self.starts: list[int] = [r[0] for r in arr]
+        self.ends: list[int] = [r[0] + r[1] for r in arr]
+        self.reach: list[int] = [r[0] + r[1] + r[2] for r in arr]  # with trailing whitespace
+
+    def _token_at(self, char: int) -> int:
+        i = bisect_right(self.starts, char) - 1
+        return i if i >= 0 and char < self.reach[i] else -1
+
+    def expand(self, cs: int, ce: int) -> tuple[int, int] | None:
+        """Token start and end of every token the span [cs, ce) touches, as spaCy's
+        ``Doc.char_span(..., alignment_mode="expand")``; None when no token is touched."""
+        start = self._token_at(cs)
+        end = self._token_at(ce - 1)
+        if start < 0 or end < 0:
+            return None
+        if cs == self.ends[start]:  # trailing whitespace is not part of the token before it
+            start += 1
+        end += 1
+        return (start, end) if end > start else None
+
+
+_UNANCHORED = re2._re2.RE2.Anchor.UNANCHORED
+
+
+def _never_capture(pattern: str) -> Any:
+    opts = _regex_options()
+    opts.never_capture = True
+    return re2._re2.RE2(pattern.encode("utf-8"), opts)
+
+
+def _byte_spans(rx: Any, data: bytes) -> list[tuple[int, int]]:
+    """Byte spans of the successive matches of ``rx`` in ``data``, as ``finditer`` finds them."""
+    out: list[tuple[int, int]] = []
+    pos, end = 0, len(data)
+    while True:
+        span = rx.Match(_UNANCHORED, data, pos, end)[0]
+        if span[0] < 0:
+            return out
+        out.append(span)
+        if pos == end:
+            return out
+        if pos == span[1]:  # an empty match where the search started: step one character
+            pos += 1
+            while pos < end and data[pos] & 0xC0 == 0x80:
+                pos += 1
+        else:
+            pos = span[1]
 
 
 def _role_ok(role: str, allowed: Iterable[str]) -> bool:

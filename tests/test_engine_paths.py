@@ -1,0 +1,36 @@
+"""The engine's fast paths give what the slower library calls they replace give."""
+
+from __future__ import annotations
+
+import re2
+import spacy
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trustsignals.engine import _Bounds, _byte_spans, _never_capture
+
+nlp = spacy.blank("xx")
+text_st = st.text(alphabet=st.sampled_from([*list("ab ά,.\n  έλπίζωçãłż!?"), "́", "😀"]), max_size=40)
+PATTERNS = ["a+", "a*", "(ά|α)?", "(b|έ)[ ]?", "\\bab\\b", "[\\p{L}]+", "(?:ç|ã)+ ?", "$", "^a", "x"]
+
+
+@given(text_st, st.sampled_from(PATTERNS))
+def test_property_byte_spans_are_finditer_spans(text: str, pattern: str) -> None:
+    data = text.encode("utf-8")
+    got = [
+        (len(data[:a].decode()), len(data[:b].decode()))
+        for a, b in _byte_spans(_never_capture(pattern), data)
+    ]
+    assert got == [(m.start(), m.end()) for m in re2.compile(pattern).finditer(text)]
+
+
+@given(text_st, st.integers(0, 45), st.integers(1, 12))
+def test_property_expand_is_char_span_expand(text: str, start: int, length: int) -> None:
+    doc = nlp.make_doc(text)
+    cs = min(start, len(text))
+    ce = min(cs + length, len(text))
+    if ce <= cs:
+        return
+    span = doc.char_span(cs, ce, alignment_mode="expand")
+    expected = None if span is None or len(span) == 0 else (span.start, span.end)
+    assert _Bounds(doc).expand(cs, ce) == expected
