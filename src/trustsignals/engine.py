@@ -398,10 +398,11 @@ class CompiledLanguage:
             message += f"; {target_note}"
         if notes:
             message += "; " + "; ".join(notes)
-        return Finding(
+        # every value here comes from validated rules and turns: no need to validate again
+        return Finding.model_construct(
             signal=signal,
             polarity=sig.polarity,
-            role=role,  # type: ignore[arg-type]
+            role=role,
             turn=turn,
             start=m.cs,
             end=m.ce,
@@ -411,7 +412,7 @@ class CompiledLanguage:
             confidence=rule.confidence,
             explanation=message,
             seed=lr.seed if signal == lr.signal else sig.seed,
-            target=target,  # type: ignore[arg-type]
+            target=target,
             context=tuple(notes),
             backend=self.pipeline.backend.name,
             variant=entry.variant,

@@ -247,7 +247,8 @@ def prenormalize(text: str, language: str) -> tuple[str, list[tuple[int, int, in
             os_, oe = offsets[m.start()], offsets[m.end()]
             if any(a < oe and os_ < b for a, b, _ in taken):
                 continue
-            taken.append((os_, oe, m.expand(replace)))
+            # a template without backslashes is literal text (Match.expand re-parses it each call)
+            taken.append((os_, oe, m.expand(replace) if "\\" in replace else replace))
     taken.sort()
     parts: list[str] = []
     segments: list[tuple[int, int, int, int, bool]] = []

@@ -182,7 +182,14 @@ class TokenMatcher:
             for bit, lo, _hi in elements:
                 if lo > 0:
                     required |= bit
-            first: int | None = elements[0][0] if elements[0][1] > 0 else None
+            # the bits a first token can have: those of the leading optional elements and of the
+            # first required one (None: every element is optional, any token may start)
+            starts = 0
+            for bit, lo, _hi in elements:
+                starts |= bit
+                if lo > 0:
+                    break
+            first = starts if any(lo > 0 for _bit, lo, _hi in elements) else None
             self._patterns.append((key, tuple(elements), required, first))
         self._cache.clear()
 
