@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -530,3 +531,21 @@ def test_when_analyzed_twice_then_ledger_is_identical(analyzer: Analyzer) -> Non
     )
     assert first == second
     assert '"ledger":[{' in first
+
+
+@pytest.mark.parametrize(
+    ("pattern", "template", "text"),
+    [
+        (r"(a)(b)?", r"\1-\2x", "a"),
+        (r"(?P<n>a)(b)", r"\g<n>\g<2>!", "ab"),
+        (r"a", "literal", "a"),
+        (r"(amanha|hoje) de manha", r"\1 09:00", "amanha de manha"),
+        (r"(x)", r"\n\1", "x"),
+    ],
+)
+def test_expand_is_match_expand(pattern: str, template: str, text: str) -> None:
+    from trustsignals.ledger import _expand
+
+    m = re.search(pattern, text)
+    assert m is not None
+    assert _expand(m, template) == m.expand(template)

@@ -398,11 +398,10 @@ class CompiledLanguage:
             message += f"; {target_note}"
         if notes:
             message += "; " + "; ".join(notes)
-        # every value here comes from validated rules and turns: no need to validate again
-        return Finding.model_construct(
+        return Finding(
             signal=signal,
             polarity=sig.polarity,
-            role=role,
+            role=role,  # type: ignore[arg-type]
             turn=turn,
             start=m.cs,
             end=m.ce,
@@ -412,7 +411,7 @@ class CompiledLanguage:
             confidence=rule.confidence,
             explanation=message,
             seed=lr.seed if signal == lr.signal else sig.seed,
-            target=target,
+            target=target,  # type: ignore[arg-type]
             context=tuple(notes),
             backend=self.pipeline.backend.name,
             variant=entry.variant,

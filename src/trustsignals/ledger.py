@@ -229,6 +229,35 @@ def _search(text: str, language: str, reference: datetime) -> tuple[tuple[str, d
     return tuple(found or ())
 
 
+_GROUP_REF = re.compile(r"\\(?:(\d+)|g<(\w+)>)")
+
+
+@cache
+def _template(replace: str) -> tuple[str | int, ...] | None:
+    """A replacement template as literal parts and group references; None when it holds other
+    escapes (then ``Match.expand`` reads it)."""
+    parts: list[str | int] = []
+    pos = 0
+    for m in _GROUP_REF.finditer(replace):
+        parts.append(replace[pos : m.start()])
+        ref = m.group(1) or m.group(2)
+        parts.append(int(ref) if ref.isdecimal() else ref)
+        pos = m.end()
+    parts.append(replace[pos:])
+    if any(isinstance(p, str) and "\\" in p for p in parts[::2]):
+        return None
+    return tuple(parts)
+
+
+def _expand(m: re.Match[str], replace: str) -> str:
+    """``m.expand(replace)``, without parsing the template again on every match (Python 3.11's
+    ``Match.expand`` does)."""
+    parts = _template(replace)
+    if parts is None:
+        return m.expand(replace)
+    return "".join(p if i % 2 == 0 else (m.group(p) or "") for i, p in enumerate(parts))  # type: ignore[misc]
+
+
 def prenormalize(text: str, language: str) -> tuple[str, list[tuple[int, int, int, int, bool]]]:
     """The text dateparser reads, after the language's pre-normalisation table.
 
@@ -247,8 +276,7 @@ def prenormalize(text: str, language: str) -> tuple[str, list[tuple[int, int, in
             os_, oe = offsets[m.start()], offsets[m.end()]
             if any(a < oe and os_ < b for a, b, _ in taken):
                 continue
-            # a template without backslashes is literal text (Match.expand re-parses it each call)
-            taken.append((os_, oe, m.expand(replace) if "\\" in replace else replace))
+            taken.append((os_, oe, _expand(m, replace)))
     taken.sort()
     parts: list[str] = []
     segments: list[tuple[int, int, int, int, bool]] = []
