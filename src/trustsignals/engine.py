@@ -48,7 +48,7 @@ _CLAUSE_PUNCT = frozenset({",", ";", ":", "—", "–", "،", "、", "，", "(",
 _TEMPLATE_FIELDS = {"signal", "text", "rule_id", "target", "language", "role"}
 
 
-@dataclass
+@dataclass(slots=True)
 class _Match:
     key: str
     s: int  # token start
