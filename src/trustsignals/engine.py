@@ -1,9 +1,11 @@
 """The rule engine: one language's rules compiled into one matcher pass, plus context.
 
-All token patterns of a language go into one spaCy ``Matcher``, all phrases into one
-``PhraseMatcher`` on the folded ``NORM`` attribute, the ``dep_patterns`` of rule variants into
-one ``DependencyMatcher`` (run only on parsed docs), and whole-turn regexes run on RE2 over the
-folded turn text. Antipatterns, context cues, terminators and blame-target words are compiled
+All token patterns of a language go into one ``TokenMatcher`` (spaCy ``Matcher`` semantics, with
+predicates evaluated once per token type; patterns it cannot run go to a spaCy ``Matcher``), all
+phrases into one ``PhraseMatcher`` on the folded ``NORM`` attribute, the ``dep_patterns`` of rule
+variants into one ``DependencyMatcher`` (run only on parsed docs), and whole-turn regexes run on
+RE2 over the folded turn text (one RE2 set tells which regexes can match at all).
+Antipatterns, context cues, terminators and blame-target words are compiled
 into the same matchers under their own keys, so a turn is matched once.
 
 Context follows medspaCy's ConText: a cue (negation, condition, reported speech) affects what

@@ -83,7 +83,7 @@ def check_regex(pattern: str, *, folded: bool, where: str, field_name: str, toke
     """Reject a regular expression that RE2 cannot run or that could backtrack catastrophically.
 
     Whole-turn regexes (``token=False``) run on RE2, in linear time whatever the pattern.
-    Token regexes run inside spaCy's Matcher on Python's ``re``, so they must also have no
+    Token regexes run in the token matcher on Python's ``re``, so they must also have no
     nested unbounded repetition. ``folded`` asks that the literal letters be in folded form
     (lower case, no accents), since NORM text is.
     """
