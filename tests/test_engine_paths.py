@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import re2
 import spacy
 from hypothesis import given
@@ -34,3 +36,44 @@ def test_property_expand_is_char_span_expand(text: str, start: int, length: int)
     span = doc.char_span(cs, ce, alignment_mode="expand")
     expected = None if span is None or len(span) == 0 else (span.start, span.end)
     assert _Bounds(doc).expand(cs, ce) == expected
+
+
+SENTENCES = [
+    "Hola, necesito ayuda con mi pedido, por favor, llegó roto ayer por la tarde",
+    "Danke für die schnelle Hilfe, das Paket ist heute angekommen",
+    "ok, efxaristo poly, perimeno to email sas",
+    "Bonjour, je voudrais annuler ma commande de la semaine dernière",
+    "Dziękuję bardzo, paczka dotarła wczoraj wieczorem",
+    "Obrigado pela ajuda, o reembolso já caiu na minha conta",
+    "Bedankt voor het snelle antwoord, ik wacht op de bevestiging",
+    "Order 4411 tracking ZX-19 arrived broken again",
+    "Σας ευχαριστώ πολύ για τη βοήθεια",
+]
+
+
+@given(st.text(alphabet=st.sampled_from(list("abcdeéłżαβγ .,xyzñöüσ")), min_size=1, max_size=80))
+def test_property_vector_detector_is_langdetect(text: str) -> None:
+    _same_as_langdetect(text)
+
+
+def test_vector_detector_is_langdetect_on_sentences() -> None:
+    for text in SENTENCES:
+        _same_as_langdetect(text)
+
+
+def _same_as_langdetect(text: str) -> None:
+    from langdetect import DetectorFactory, detect_langs
+    from langdetect.lang_detect_exception import LangDetectException
+
+    from trustsignals.fastdetect import detect_langs as fast
+
+    DetectorFactory.seed = 0
+    try:
+        expected: Any = [(x.lang, x.prob) for x in detect_langs(text)]
+    except LangDetectException as exc:
+        expected = str(exc)
+    try:
+        got: Any = [(x.lang, x.prob) for x in fast(text, seed=0)]
+    except LangDetectException as exc:
+        got = str(exc)
+    assert got == expected

@@ -110,12 +110,12 @@ class LanguageIdentifier:
         letters = sum(c.isalpha() for c in text)
         if letters < _LANGDETECT_MIN_LETTERS:
             return None, 0.0
-        from langdetect import DetectorFactory, detect_langs
         from langdetect.lang_detect_exception import LangDetectException
 
-        DetectorFactory.seed = 0
+        from .fastdetect import detect_langs
+
         try:
-            best = detect_langs(text[:5000])[0]
+            best = detect_langs(text[:5000], seed=0)[0]
         except LangDetectException:
             return None, 0.0
         code = str(best.lang).split("-")[0]
