@@ -21,7 +21,7 @@ from __future__ import annotations
 import string
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +66,7 @@ class _RuleEntry:
     variant: str | None
     anti_keys: tuple[str, ...]
     effects: dict[str, str | Convert]
+    roles: tuple[str, ...] = ()  # the roles the rule applies to (its own, else its signal's)
 
 
 @dataclass
@@ -125,17 +126,18 @@ class CompiledLanguage:
                 anti_keys.append(key)
             effects: dict[str, str | Convert] = {str(k): v for k, v in signals[lr.signal].context.items()}
             effects.update({str(k): v for k, v in rule.context.items()})
+            roles = tuple(rule.roles or signals[lr.signal].roles)
             usable = [v for v in rule.variants if set(v.requires) <= provides]
             for v in usable:
                 key = f"R|{rule.id}|{v.id}"
                 self._add(key, v, where=f"{where} variant {v.id}")
-                self.entries[key] = _RuleEntry(lr, v.id, tuple(anti_keys), effects)
+                self.entries[key] = _RuleEntry(lr, v.id, tuple(anti_keys), effects, roles)
                 self.order[key] = i
             # the base patterns are the fallback: they run unless a usable variant replaces them
             if not any(v.mode == "replace" for v in usable):
                 key = f"R|{rule.id}"
                 self._add(key, rule, where=where)
-                self.entries[key] = _RuleEntry(lr, None, tuple(anti_keys), effects)
+                self.entries[key] = _RuleEntry(lr, None, tuple(anti_keys), effects, roles)
                 self.order[key] = i
         for cue in rules.context.cues:
             key = f"C|{cue.id}"
@@ -320,7 +322,10 @@ class CompiledLanguage:
         if text is None:
             text = doc.text
         matches = self.matches(doc, text)
-        if not any(m.key.startswith("R|") for m in matches):
+        # a rule whose roles exclude this turn's role finds nothing, whatever the context
+        entries = self.entries
+        rule_matches = [m for m in matches if m.key.startswith("R|") and _role_ok(role, entries[m.key].roles)]
+        if not rule_matches:
             return []
         ctx = self.context_of(doc, matches, text)
         anti: dict[str, list[tuple[int, int]]] = {}
@@ -331,10 +336,8 @@ class CompiledLanguage:
             elif m.key.startswith(("B|", "b|")):
                 targets.append(m)
         candidates: list[tuple[tuple[Any, ...], Finding]] = []
-        for m in matches:
-            if not m.key.startswith("R|"):
-                continue
-            entry = self.entries[m.key]
+        for m in rule_matches:
+            entry = entries[m.key]
             if any(a < m.ce and m.cs < b for k in entry.anti_keys for a, b in anti.get(k, ())):
                 continue
             finding = self._finding(text, m, entry, ctx, role, turn, targets)
@@ -518,8 +521,7 @@ def _byte_spans(rx: Any, data: bytes) -> list[tuple[int, int]]:
             pos = span[1]
 
 
-def _role_ok(role: str, allowed: Iterable[str]) -> bool:
-    allowed = set(allowed)
+def _role_ok(role: str, allowed: Collection[str]) -> bool:
     return role in allowed or (role == "bot" and "agent" in allowed)
 
 

@@ -85,10 +85,11 @@ class LanguageIdentifier:
         scores: dict[str, float] = {}
         n = 0
         marker_hits: Counter[str] = Counter()
-        word = self._word
+        cache = self._words
         for raw in _WORD.findall(text):
             n += 1
-            weights, marks = word(raw)
+            info = cache.get(raw)
+            weights, marks = info if info is not None else self._word(raw)
             for code, weight in weights:
                 scores[code] = scores.get(code, 0.0) + weight
             for code in marks:
