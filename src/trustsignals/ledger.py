@@ -109,7 +109,9 @@ class LedgerLanguage:
 
 
 def _fold(text: str) -> str:
-    return _FOLDER.fold(text)
+    # not Folder.fold, which caches: ledger texts are whole sentences, and a cache of those grows
+    # with the stream
+    return _FOLDER.fold_text(text)[0]
 
 
 def _words_regex(words: Iterable[str]) -> re.Pattern[str] | None:
@@ -267,13 +269,13 @@ def prenormalize(text: str, language: str) -> tuple[str, list[tuple[int, int, in
     rows = ledger_language(language).normalize
     if not rows:
         return text, [(0, len(text), 0, len(text), False)]
-    folded, offsets = _FOLDER.fold_with_offsets(text)
+    folded, offsets = _FOLDER.fold_text(text)
     taken: list[tuple[int, int, str]] = []  # original offsets
     for pattern, replace in rows:
         for m in pattern.finditer(folded):
             if m.end() == m.start():
                 continue
-            os_, oe = offsets[m.start()], offsets[m.end()]
+            os_, oe = (m.start(), m.end()) if offsets is None else (offsets[m.start()], offsets[m.end()])
             if any(a < oe and os_ < b for a, b, _ in taken):
                 continue
             taken.append((os_, oe, _expand(m, replace)))
@@ -407,12 +409,12 @@ def _preposition_before(text: str, start: int, lang: LedgerLanguage) -> int:
     stripped = head.rstrip()
     if len(stripped) == len(head) and start > 0:
         return start
-    folded, offsets = _FOLDER.fold_with_offsets(stripped)
+    folded, offsets = _FOLDER.fold_text(stripped)
     for prep in lang.prepositions:
         if folded.endswith(prep):
             i = len(folded) - len(prep)
             if i == 0 or not (folded[i - 1].isalnum() or folded[i - 1] in "'-"):
-                return offsets[i]
+                return i if offsets is None else offsets[i]
     return start
 
 

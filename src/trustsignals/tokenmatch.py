@@ -245,7 +245,7 @@ class TokenMatcher:
                 mask = cache.get(value)
                 if mask is None:
                     mask = self._mask((value,))
-                    if len(cache) < 1_000_000:
+                    if len(cache) < 200_000:
                         cache[value] = mask
                 out.append(mask)
         else:
@@ -254,7 +254,7 @@ class TokenMatcher:
                 mask = cache.get(key)
                 if mask is None:
                     mask = self._mask(key)
-                    if len(cache) < 1_000_000:
+                    if len(cache) < 200_000:
                         cache[key] = mask
                 out.append(mask)
         return out
