@@ -77,3 +77,37 @@ def _same_as_langdetect(text: str) -> None:
     except LangDetectException as exc:
         got = str(exc)
     assert got == expected
+
+
+FILTER_PATTERNS = [
+    "sorry (for|about) the",
+    "\\b(we|i) will\\b",
+    "[α-ω]+ σας",
+    "ευχαριστ(ω|ουμε)",
+    "(?i)ABC",
+    "Ωμέγα",
+    "é+z",
+    "x?",
+    "(nao|não) (sei|posso)",
+    "\\d{2}:\\d{2}",
+    "dzi[eę]kuj[eę]",
+]
+WORDS = (
+    "sorry for about the we i will σας ευχαριστω ευχαριστουμε ABC abc Ωμέγα éez "
+    "nao não sei posso 12:30 dziekuje dziękuję"
+)
+filter_text = st.one_of(
+    st.text(alphabet=st.sampled_from([*WORDS, "\n"]), max_size=60),
+    st.lists(st.sampled_from(WORDS.split()), max_size=12).map(" ".join),
+)
+
+
+@given(filter_text)
+def test_property_regex_filter_never_misses_a_match(text: str) -> None:
+    from trustsignals.engine import _regex_filter
+
+    data = text.encode("utf-8")
+    candidates = set(_regex_filter(FILTER_PATTERNS).Match(data, True))
+    for i, pattern in enumerate(FILTER_PATTERNS):
+        if _byte_spans(_never_capture(pattern), data):
+            assert i in candidates, pattern

@@ -4,7 +4,8 @@ All token patterns of a language go into one ``TokenMatcher`` (spaCy ``Matcher``
 predicates evaluated once per token type; patterns it cannot run go to a spaCy ``Matcher``), all
 phrases into one ``PhraseMatcher`` on the folded ``NORM`` attribute, the ``dep_patterns`` of rule
 variants into one ``DependencyMatcher`` (run only on parsed docs), and whole-turn regexes run on
-RE2 over the folded turn text (one RE2 set tells which regexes can match at all).
+RE2 over the folded turn text (RE2's ``FilteredRE2`` tells, from the literal strings each regex
+needs, which regexes can match at all).
 Antipatterns, context cues, terminators and blame-target words are compiled
 into the same matchers under their own keys, so a turn is matched once.
 
@@ -101,7 +102,6 @@ class CompiledLanguage:
         self.phrases = PhraseMatcher(vocab, attr="NORM")
         self.dep_matcher = DependencyMatcher(vocab, validate=True)
         self.regexes: list[tuple[str, Any]] = []
-        self._regex_sets: list[tuple[Any, list[int]]] = []
         self._flag_cache: dict[int, int] = {}
         self.entries: dict[str, _RuleEntry] = {}
         self.cues: dict[str, Cue] = {}
@@ -154,10 +154,10 @@ class CompiledLanguage:
                 self.targets.append(target)
             for target, spec in rules.blame_targets.fallback.items():
                 self._add(f"b|{target}", spec, where=f"{self.code}/blame_targets.yaml fallback {target}")
-        self._regex_sets = _regex_sets([rx.pattern for _key, rx in self.regexes])
         # the same regexes without capture groups (RE2 has no backreferences, so groups never
         # change what matches): a match then needs no submatch pass
         self._fast_regexes = [(key, _never_capture(rx.pattern)) for key, rx in self.regexes]
+        self._regex_filter = _regex_filter([rx.pattern for _key, rx in self.regexes])
         self._validator = None
 
     # -- compilation --------------------------------------------------------------------
@@ -236,20 +236,16 @@ class CompiledLanguage:
                 span = doc[s:e]
                 anchor = (token_ids[0], token_ids[0] + 1)
                 found.append(_Match(strings[match_id], s, e, span.start_char, span.end_char, anchor))
-        if self.regexes:
+        if self._regex_filter is not None:
             folded, offsets = self.pipeline.folder.fold_text(text)
-            regex_hits: set[int] = set()
-            for regex_set, indices in self._regex_sets:
-                if regex_set is None:  # a group RE2 could not combine: run each
-                    regex_hits.update(indices)
-                else:
-                    regex_hits.update(indices[i] for i in regex_set.Match(folded) or ())
-            if regex_hits:
-                data = folded.encode("utf-8")
+            data = folded.encode("utf-8")
+            # the regexes whose required literal strings all occur (a superset of those that match)
+            candidates = self._regex_filter.Match(data, True)
+            if candidates:
                 one_byte = len(data) == len(folded)
                 if bounds is None:
                     bounds = _Bounds(doc)
-                for index in sorted(regex_hits):
+                for index in sorted(candidates):
                     key, rx = self._fast_regexes[index]
                     for a, b in _byte_spans(rx, data):
                         if b <= a:
@@ -539,34 +535,24 @@ def _map_values(value: Any, fn: Any) -> Any:
     return value
 
 
-def _regex_sets(patterns: list[str], group: int | None = None) -> list[tuple[Any, list[int]]]:
-    """RE2 sets that tell in one pass which of ``patterns`` match a text at all.
+def _regex_filter(patterns: list[str]) -> Any:
+    """RE2's ``FilteredRE2`` over ``patterns``: which of them can match a text, in one pass over
+    the literal strings ("atoms") each needs; a pattern without atoms is always a candidate.
 
-    One set for all when RE2 can compile it; else groups of fewer patterns; a pattern that no
-    set can hold is returned alone with ``None`` (it is always run).
+    It replaced an ``RE2::Set`` of all patterns, whose DFA kept outgrowing its memory budget on
+    Greek text and rebuilt itself turn after turn (over 1 ms a turn on text not seen before).
     """
     if not patterns:
-        return []
-    size = group or len(patterns)
-    sets: list[tuple[Any, list[int]]] = []
-    for start in range(0, len(patterns), size):
-        indices = list(range(start, min(start + size, len(patterns))))
-        opts = _regex_options()
-        opts.max_mem = 64 << 20
-        regex_set = re2.Set.SearchSet(opts)
-        for n, i in enumerate(indices):
-            if regex_set.Add(patterns[i]) != n:  # pragma: no cover - RE2 numbers them in order
-                raise RuleError("cannot build the regex set")
-        try:
-            regex_set.Compile()
-            sets.append((regex_set, indices))
-        except re2.error:
-            if size == 1:
-                sets.append((None, indices))
-            else:
-                sub = _regex_sets([patterns[i] for i in indices], max(1, size // 4))
-                sets.extend((s, [indices[k] for k in idx]) for s, idx in sub)
-    return sets
+        return None
+    opts = _regex_options()
+    opts.never_capture = True
+    regex_filter = re2._re2.Filter()
+    for n, pattern in enumerate(patterns):
+        if regex_filter.Add(pattern.encode("utf-8"), opts) != n:  # pragma: no cover - checked on load
+            raise RuleError(f"regex {pattern!r} cannot be compiled")
+    if not regex_filter.Compile():  # pragma: no cover
+        raise RuleError("cannot build the regex filter")
+    return regex_filter
 
 
 def _is_emoji(word: str) -> bool:
