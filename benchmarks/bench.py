@@ -211,7 +211,76 @@ print(json.dumps({{"conversations": n, "json_bytes": size, "elapsed_s": elapsed,
 """
 
 
+UNSEEN_CHILD = r"""
+import json, sys, time
+sys.path.insert(0, {here!r})
+from corpus import build_corpus, iter_dicts, load_samples
+import spacy
+import trustsignals
+analyzer = trustsignals.Analyzer(**{kw})
+convs = []
+for path in {paths!r}:
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                data = json.loads(line)
+                convs.append({{"id": str(data.get("id", len(convs))), "language": data.get("language"),
+                              "turns": [{{"role": t["role"], "text": t["text"]}} for t in data["turns"]]}})
+# languages for the tokenizer: the file's, else the analyzer's own decision (not timed)
+langs = []
+for c in convs:
+    lang = c.pop("language") or analyzer.identifier.conversation(
+        [t["text"] for t in c["turns"]], [t["role"] for t in c["turns"]])[0]
+    langs.append(lang if lang in analyzer.languages else "xx")
+nlps = {{lang: spacy.blank(lang) for lang in set(langs)}}
+# warm both on the samples (every language compiled, tokenizers used), never on these texts
+warm = list(iter_dicts(build_corpus(load_samples(analyzer=analyzer), 200)))
+for lang in analyzer.languages:
+    analyzer.compiled(lang)
+for _ in analyzer.analyze_many(warm):
+    pass
+for d in warm:
+    for t in d["turns"]:
+        for nlp in nlps.values():
+            nlp.make_doc(t["text"])
+turns = [(lang, t["text"]) for lang, c in zip(langs, convs) for t in c["turns"]]
+t0 = time.process_time()
+for lang, text in turns:
+    nlps[lang].make_doc(text)
+tokenize = time.process_time() - t0
+t0 = time.process_time()
+n_reports = sum(1 for _ in analyzer.analyze_many(convs))
+first = time.process_time() - t0
+t0 = time.process_time()
+for _ in analyzer.analyze_many(convs):
+    pass
+second = time.process_time() - t0
+print(json.dumps({{"conversations": len(convs), "turns": len(turns), "reports": n_reports,
+                  "tokenize_cpu_s": tokenize, "analyzer_first_pass_cpu_s": first,
+                  "analyzer_second_pass_cpu_s": second}}))
+"""
+
+
 # --------------------------------------------------------------------------- measurements
+def bench_unseen(paths: list[Path]) -> dict[str, Any]:
+    """Throughput on conversations the process has never seen: one pass each, CPU time.
+
+    The sample corpus repeats 16 conversations, so every cache keyed by text (spaCy's lexemes,
+    the token-pattern masks, RE2's automata, the ledger's date searches) is warm after the first
+    copies; real traffic is mostly text seen for the first time.
+    """
+    code = UNSEEN_CHILD.format(here=str(HERE), kw=ANALYZER_KW, paths=[str(p.resolve()) for p in paths])
+    res, wall = run_child(code)
+    turns = res["turns"]
+    res["files"] = [p.name for p in paths]
+    res["tokenize_us_per_turn"] = res["tokenize_cpu_s"] / turns * 1e6
+    res["analyzer_first_pass_us_per_turn"] = res["analyzer_first_pass_cpu_s"] / turns * 1e6
+    res["analyzer_second_pass_us_per_turn"] = res["analyzer_second_pass_cpu_s"] / turns * 1e6
+    res["analyzer_vs_tokenize_first_pass"] = res["tokenize_cpu_s"] / res["analyzer_first_pass_cpu_s"]
+    res["process_wall_s"] = wall
+    return res
+
+
 def bench_throughput(analyzer: Any, corpus: list[Conversation], repeat: int) -> dict[str, Any]:
     import spacy
 
@@ -450,6 +519,30 @@ def markdown(res: dict[str, Any]) -> str:
             verdict("parallel_speedup", par["parallel_speedup"]),
         ),
     ]
+    unseen = res.get("unseen")
+    if unseen:
+        rows += [
+            (
+                f"Unseen text ({', '.join(unseen['files'])}: {unseen['conversations']:,} conversations, "
+                f"{unseen['turns']:,} turns, one pass): tokenize only",
+                f"{unseen['tokenize_us_per_turn']:,.0f} µs/turn",
+                "",
+                "",
+            ),
+            (
+                "Unseen text: analyzer, first pass / second pass",
+                f"{unseen['analyzer_first_pass_us_per_turn']:,.0f} / "
+                f"{unseen['analyzer_second_pass_us_per_turn']:,.0f} µs/turn",
+                "",
+                "",
+            ),
+            (
+                "Unseen text: analyzer / tokenize-only, first pass",
+                f"{unseen['analyzer_vs_tokenize_first_pass']:.3f}x",
+                "≥ 0.5x",
+                verdict("analyzer_vs_tokenize", unseen["analyzer_vs_tokenize_first_pass"]),
+            ),
+        ]
     corpus = res["corpus"]
     lines = [
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, {m['os']}; Python {m['python']}, "
@@ -480,6 +573,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rules", type=Path, help="benchmark this rule folder instead of the packaged rules")
     ap.add_argument("--samples", type=Path, help="sample folder (default: samples/ of the checkout)")
     ap.add_argument("--no-write", action="store_true", help="print only, write no JSON file")
+    ap.add_argument(
+        "--unseen",
+        type=Path,
+        nargs="+",
+        metavar="JSONL",
+        help="also measure one pass over these conversations, never seen by the process",
+    )
     args = ap.parse_args(argv)
     size = args.conversations or (600 if args.quick else 3000)
     repeat = args.repeat or (1 if args.quick else 3)
@@ -537,6 +637,9 @@ def main(argv: list[str] | None = None) -> int:
             say("cold start and memory again, with PyTorch hidden")
             res["cold_start_without_torch"] = bench_cold(samples, corpus, 3, tmp, hide_torch=True)
             res["memory_without_torch"] = bench_memory(path, hide_torch=True)
+    if args.unseen:
+        say(f"unseen conversations: {', '.join(p.name for p in args.unseen)}")
+        res["unseen"] = bench_unseen(args.unseen)
     say("n_process=1 vs n_process=2")
     res["parallel"] = bench_parallel(analyzer, corpus, repeat, 64)
     res["load_after"] = load()

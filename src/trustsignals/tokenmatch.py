@@ -142,8 +142,18 @@ class TokenMatcher:
         self.vocab = vocab
         self._attrs: list[str] = []  # attributes read, in to_array column order
         self._attr_index: dict[str, int] = {}
-        self._preds: list[tuple[tuple[tuple[int, Predicate], ...], Any]] = []  # (column tests, dedupe key)
-        self._pred_index: dict[Any, int] = {}
+        # each token test has a bit; a spec of one test has that bit, a spec of several has its
+        # own bit, set when all its tests' bits are
+        self._nbits = 0
+        self._pred_index: dict[str, int] = {}  # spec (as text) -> its bit
+        self._wild = 0  # bits of specs that any token satisfies ({})
+        # per column: value id -> bits of the IN / equality tests the value passes
+        self._eq: list[dict[int, int]] = []
+        # per column: bits of its NOT_IN tests, and value id -> bits of those the value fails
+        self._not_in: list[tuple[int, dict[int, int]]] = []
+        # (column, attribute, test, bit) of the other tests: REGEX, flags, lengths
+        self._other: list[tuple[int, str, Predicate, int]] = []
+        self._multi: list[tuple[int, int]] = []  # (spec bit, bits of its tests)
         # per pattern: key, elements (bit, min, max), bits every match needs, first-element bits
         self._patterns: list[tuple[str, tuple[tuple[int, int, int], ...], int, int | None]] = []
         self._keys: dict[str, int] = {}
@@ -200,38 +210,83 @@ class TokenMatcher:
             self._attrs.append(attr)
             self._attr_index[attr] = index
             self._array_ids = [IDS[a] for a in self._attrs]
+            self._eq.append({})
+            self._not_in.append((0, {}))
         return index
+
+    def _bit(self) -> int:
+        bit = 1 << self._nbits
+        self._nbits += 1
+        return bit
 
     def _predicate(self, spec: dict[str, Any]) -> int:
         """The bit of a token spec (specs with the same content share a bit)."""
         items = sorted((k, v) for k, v in spec.items() if k != "OP")
         dedupe = repr(items)
-        index = self._pred_index.get(dedupe)
-        if index is None:
-            tests: list[tuple[int, Predicate]] = []
-            for attr, value in items:
-                test = _value_test(attr, value)
-                assert test is not None
-                tests.append((self._column(attr), test))
-            index = len(self._preds)
-            self._preds.append((tuple(tests), dedupe))
-            self._pred_index[dedupe] = index
-        return 1 << index
+        bit = self._pred_index.get(dedupe)
+        if bit is None:
+            if not items:
+                bit = self._bit()
+                self._wild |= bit
+            elif len(items) == 1:
+                bit = self._bit()
+                self._register(*items[0], bit)
+            else:
+                need = 0
+                for attr, value in items:
+                    test_bit = self._bit()
+                    self._register(attr, value, test_bit)
+                    need |= test_bit
+                bit = self._bit()
+                self._multi.append((bit, need))
+            self._pred_index[dedupe] = bit
+        return bit
+
+    def _register(self, attr: str, value: Any, bit: int) -> None:
+        """Index one attribute test: IN and equality by value id, NOT_IN likewise, others as calls."""
+        col = self._column(attr)
+        ids = self.vocab.strings.add
+        if attr in _STRING_ATTRS:
+            op, arg = ("EQ", [value]) if isinstance(value, str) else (next(iter(value)), None)
+            if isinstance(value, dict) and len(value) == 1:
+                arg = value[op]
+            if op in ("EQ", "IN") and arg is not None:
+                index = self._eq[col]
+                for v in arg:
+                    key = ids(v)
+                    index[key] = index.get(key, 0) | bit
+                return
+            if op == "NOT_IN" and arg is not None:
+                all_bits, fails = self._not_in[col]
+                for v in arg:
+                    key = ids(v)
+                    fails[key] = fails.get(key, 0) | bit
+                self._not_in[col] = (all_bits | bit, fails)
+                return
+        test = _value_test(attr, value)
+        assert test is not None
+        self._other.append((col, attr, test, bit))
 
     # -- matching -----------------------------------------------------------------------
     def _mask(self, row: tuple[int, ...]) -> int:
         """The predicate bits of a token whose attribute ids are ``row``."""
-        strings = self.vocab.strings
-        values: list[Any] = []
-        for attr, value in zip(self._attrs, row, strict=True):
-            if attr in _STRING_ATTRS:
-                values.append(strings[value] if value else "")
-            else:
-                values.append(value)
-        mask = 0
-        for i, (tests, _) in enumerate(self._preds):
-            if all(test(values[col]) for col, test in tests):
-                mask |= 1 << i
+        mask = self._wild
+        for col, value in enumerate(row):
+            index = self._eq[col]
+            if index:
+                mask |= index.get(value, 0)
+            all_bits, fails = self._not_in[col]
+            if all_bits:
+                mask |= all_bits & ~fails.get(value, 0)
+        if self._other:
+            strings = self.vocab.strings
+            for col, attr, test, bit in self._other:
+                value = row[col]
+                if test((strings[value] if value else "") if attr in _STRING_ATTRS else value):
+                    mask |= bit
+        for bit, need in self._multi:
+            if mask & need == need:
+                mask |= bit
         return mask
 
     def token_masks(self, doc: Doc) -> list[int]:
