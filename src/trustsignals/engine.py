@@ -101,7 +101,7 @@ class CompiledLanguage:
         self._validator: Matcher | None = Matcher(vocab, validate=True)  # checks every pattern on load
         self.phrases = PhraseMatcher(vocab, attr="NORM")
         self.dep_matcher = DependencyMatcher(vocab, validate=True)
-        self.regexes: list[tuple[str, Any]] = []
+        self._regex_specs: list[tuple[str, str, str]] = []  # (key, pattern, where it comes from)
         self._flag_cache: dict[int, int] = {}
         self.entries: dict[str, _RuleEntry] = {}
         self.cues: dict[str, Cue] = {}
@@ -154,10 +154,14 @@ class CompiledLanguage:
                 self.targets.append(target)
             for target, spec in rules.blame_targets.fallback.items():
                 self._add(f"b|{target}", spec, where=f"{self.code}/blame_targets.yaml fallback {target}")
-        # the same regexes without capture groups (RE2 has no backreferences, so groups never
-        # change what matches): a match then needs no submatch pass
-        self._fast_regexes = [(key, _never_capture(rx.pattern)) for key, rx in self.regexes]
-        self._regex_filter = _regex_filter([rx.pattern for _key, rx in self.regexes])
+        self._regex_filter = _regex_filter(
+            [pattern for _key, pattern, _where in self._regex_specs],
+            [where for _key, _pattern, where in self._regex_specs],
+        )
+        # each regex as the filter compiled it (without capture groups), to find its spans
+        self._regexes = [
+            (key, self._regex_filter.GetRE2(i)) for i, (key, _p, _w) in enumerate(self._regex_specs)
+        ]
         self._validator = None
 
     # -- compilation --------------------------------------------------------------------
@@ -190,11 +194,7 @@ class CompiledLanguage:
                 raise RuleError(
                     f"invalid dependency pattern: {exc}", source=where, field="dep_patterns"
                 ) from exc
-        for rx in spec.regex:
-            try:
-                self.regexes.append((key, re2.compile(rx, _regex_options())))
-            except re2.error as exc:  # checked on load; kept for user-built rule sets
-                raise RuleError(f"regex {rx!r}: {exc}", source=where, field="regex") from exc
+        self._regex_specs.extend((key, rx, where) for rx in spec.regex)
 
     def _fold_token(self, tok: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -236,7 +236,7 @@ class CompiledLanguage:
                 span = doc[s:e]
                 anchor = (token_ids[0], token_ids[0] + 1)
                 found.append(_Match(strings[match_id], s, e, span.start_char, span.end_char, anchor))
-        if self._regex_filter is not None:
+        if self._regexes:
             folded, offsets = self.pipeline.folder.fold_text(text)
             data = folded.encode("utf-8")
             # the regexes whose required literal strings all occur (a superset of those that match)
@@ -246,7 +246,7 @@ class CompiledLanguage:
                 if bounds is None:
                     bounds = _Bounds(doc)
                 for index in sorted(candidates):
-                    key, rx = self._fast_regexes[index]
+                    key, rx = self._regexes[index]
                     for a, b in _byte_spans(rx, data):
                         if b <= a:
                             continue
@@ -492,12 +492,6 @@ class _Bounds:
 _UNANCHORED = re2._re2.RE2.Anchor.UNANCHORED
 
 
-def _never_capture(pattern: str) -> Any:
-    opts = _regex_options()
-    opts.never_capture = True
-    return re2._re2.RE2(pattern.encode("utf-8"), opts)
-
-
 def _byte_spans(rx: Any, data: bytes) -> list[tuple[int, int]]:
     """Byte spans of the successive matches of ``rx`` in ``data``, as ``finditer`` finds them."""
     out: list[tuple[int, int]] = []
@@ -535,22 +529,28 @@ def _map_values(value: Any, fn: Any) -> Any:
     return value
 
 
-def _regex_filter(patterns: list[str]) -> Any:
-    """RE2's ``FilteredRE2`` over ``patterns``: which of them can match a text, in one pass over
-    the literal strings ("atoms") each needs; a pattern without atoms is always a candidate.
+def _regex_filter(patterns: list[str], sources: list[str] | None = None) -> Any:
+    """RE2's ``FilteredRE2`` over ``patterns``, compiled without capture groups (RE2 has no
+    backreferences, so groups never change what matches, and a match then needs no submatch pass).
 
-    It replaced an ``RE2::Set`` of all patterns, whose DFA kept outgrowing its memory budget on
-    Greek text and rebuilt itself turn after turn (over 1 ms a turn on text not seen before).
+    It tells which patterns can match a text, in one pass over the literal strings ("atoms") each
+    needs; a pattern without atoms is always a candidate; ``GetRE2(i)`` is pattern ``i``. It
+    replaced an ``RE2::Set`` of all patterns, whose DFA kept outgrowing its memory budget on Greek
+    text and rebuilt itself turn after turn (over 1 ms a turn on text not seen before).
+    ``sources`` name where each pattern comes from, for errors.
     """
-    if not patterns:
-        return None
     opts = _regex_options()
     opts.never_capture = True
     regex_filter = re2._re2.Filter()
     for n, pattern in enumerate(patterns):
-        if regex_filter.Add(pattern.encode("utf-8"), opts) != n:  # pragma: no cover - checked on load
-            raise RuleError(f"regex {pattern!r} cannot be compiled")
-    if not regex_filter.Compile():  # pragma: no cover
+        if regex_filter.Add(pattern.encode("utf-8"), opts) != n:  # checked on load; kept for user-built sets
+            source = sources[n] if sources else None
+            try:
+                re2.compile(pattern, _regex_options())
+            except re2.error as exc:
+                raise RuleError(f"regex {pattern!r}: {exc}", source=source, field="regex") from exc
+            raise RuleError(f"regex {pattern!r} cannot be compiled", source=source, field="regex")
+    if patterns and not regex_filter.Compile():  # pragma: no cover
         raise RuleError("cannot build the regex filter")
     return regex_filter
 

@@ -31,26 +31,11 @@ from spacy.tokens import Doc
 _STRING_ATTRS = frozenset(
     {"ORTH", "NORM", "LOWER", "LEMMA", "POS", "TAG", "DEP", "SHAPE", "PREFIX", "SUFFIX"}
 )
+# spaCy's boolean lexeme flags (IS_SENT_START is a token attribute: left to spaCy's Matcher)
 _FLAG_ATTRS = frozenset(
-    {
-        "IS_ALPHA",
-        "IS_ASCII",
-        "IS_DIGIT",
-        "IS_LOWER",
-        "IS_UPPER",
-        "IS_TITLE",
-        "IS_PUNCT",
-        "IS_SPACE",
-        "IS_STOP",
-        "IS_BRACKET",
-        "IS_QUOTE",
-        "IS_LEFT_PUNCT",
-        "IS_RIGHT_PUNCT",
-        "IS_CURRENCY",
-        "LIKE_NUM",
-        "LIKE_URL",
-        "LIKE_EMAIL",
-    }
+    a
+    for a in IDS
+    if a.startswith(("IS_", "LIKE_")) and a != "IS_SENT_START" and not a.endswith("_DEPRECATED")
 )
 _INT_ATTRS = frozenset({"LENGTH"})
 _UNBOUNDED = 1 << 30
