@@ -9,7 +9,7 @@ import spacy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trustsignals.engine import _Bounds, _byte_spans, _regex_filter
+from trustsignals.engine import RegexFilter, _Bounds, _byte_spans
 
 nlp = spacy.blank("xx")
 text_st = st.text(alphabet=st.sampled_from([*list("ab ά,.\n  έλπίζωçãłż!?"), "́", "😀"]), max_size=40)
@@ -21,7 +21,7 @@ def test_property_byte_spans_are_finditer_spans(text: str, pattern: str) -> None
     data = text.encode("utf-8")
     got = [
         (len(data[:a].decode()), len(data[:b].decode()))
-        for a, b in _byte_spans(_regex_filter([pattern]).GetRE2(0), data)
+        for a, b in _byte_spans(RegexFilter([pattern]).regex(0), data)
     ]
     assert got == [(m.start(), m.end()) for m in re2.compile(pattern).finditer(text)]
 
@@ -102,10 +102,24 @@ filter_text = st.one_of(
 )
 
 
+WHOLE = RegexFilter(FILTER_PATTERNS)
+SPLIT = RegexFilter(FILTER_PATTERNS, budget=30)  # several parts, as a large rule set gets
+
+
+def test_split_filter_has_parts() -> None:
+    assert len(WHOLE.parts) == 1
+    assert len(SPLIT.parts) > 3
+    assert len(SPLIT) == len(WHOLE) == len(FILTER_PATTERNS)
+
+
 @given(filter_text)
 def test_property_regex_filter_never_misses_a_match(text: str) -> None:
     data = text.encode("utf-8")
-    candidates = set(_regex_filter(FILTER_PATTERNS).Match(data, True))
-    for i, pattern in enumerate(FILTER_PATTERNS):
-        if _byte_spans(_regex_filter([pattern]).GetRE2(0), data):
-            assert i in candidates, pattern
+    for regex_filter in (WHOLE, SPLIT):
+        candidates = regex_filter.candidates(data)
+        assert candidates == sorted(set(candidates))
+        for i, pattern in enumerate(FILTER_PATTERNS):
+            spans = _byte_spans(RegexFilter([pattern]).regex(0), data)
+            assert _byte_spans(regex_filter.regex(i), data) == spans, pattern  # pattern i is regex(i)
+            if spans:
+                assert i in candidates, pattern

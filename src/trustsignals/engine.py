@@ -154,14 +154,11 @@ class CompiledLanguage:
                 self.targets.append(target)
             for target, spec in rules.blame_targets.fallback.items():
                 self._add(f"b|{target}", spec, where=f"{self.code}/blame_targets.yaml fallback {target}")
-        self._regex_filter = _regex_filter(
+        self._regex_filter = RegexFilter(
             [pattern for _key, pattern, _where in self._regex_specs],
             [where for _key, _pattern, where in self._regex_specs],
         )
-        # each regex as the filter compiled it (without capture groups), to find its spans
-        self._regexes = [
-            (key, self._regex_filter.GetRE2(i)) for i, (key, _p, _w) in enumerate(self._regex_specs)
-        ]
+        self._regex_keys = [key for key, _p, _w in self._regex_specs]
         self._validator = None
 
     # -- compilation --------------------------------------------------------------------
@@ -236,18 +233,19 @@ class CompiledLanguage:
                 span = doc[s:e]
                 anchor = (token_ids[0], token_ids[0] + 1)
                 found.append(_Match(strings[match_id], s, e, span.start_char, span.end_char, anchor))
-        if self._regexes:
+        if self._regex_keys:
             folded, offsets = self.pipeline.folder.fold_text(text)
             data = folded.encode("utf-8")
             # the regexes whose required literal strings all occur (a superset of those that match)
-            candidates = self._regex_filter.Match(data, True)
+            candidates = self._regex_filter.candidates(data)
             if candidates:
                 one_byte = len(data) == len(folded)
                 if bounds is None:
                     bounds = _Bounds(doc)
-                for index in sorted(candidates):
-                    key, rx = self._regexes[index]
-                    for a, b in _byte_spans(rx, data):
+                regex_keys, regex = self._regex_keys, self._regex_filter.regex
+                for index in candidates:
+                    key = regex_keys[index]
+                    for a, b in _byte_spans(regex(index), data):
                         if b <= a:
                             continue
                         if not one_byte:  # byte offsets to character offsets
@@ -529,30 +527,76 @@ def _map_values(value: Any, fn: Any) -> Any:
     return value
 
 
-def _regex_filter(patterns: list[str], sources: list[str] | None = None) -> Any:
-    """RE2's ``FilteredRE2`` over ``patterns``, compiled without capture groups (RE2 has no
-    backreferences, so groups never change what matches, and a match then needs no submatch pass).
+# How much pattern text one prefilter takes (see RegexFilter). A non-ASCII character weighs more:
+# RE2 matches the atoms case-insensitively byte by byte, and a two-byte letter with its other case
+# multiplies the automaton's states. Measured on the shipped rules (benchmarks/, unseen text):
+# the Greek set (359 patterns, 51k non-ASCII characters, weight 222k) thrashed as one filter
+# (150-230 us a turn, warm or not) and runs at 26 us a turn in two; the Latin-script sets
+# (40k-100k) run at 5-14 us a turn in one and slower when split.
+FILTER_BUDGET = 160_000
 
-    It tells which patterns can match a text, in one pass over the literal strings ("atoms") each
-    needs; a pattern without atoms is always a candidate; ``GetRE2(i)`` is pattern ``i``. It
-    replaced an ``RE2::Set`` of all patterns, whose DFA kept outgrowing its memory budget on Greek
-    text and rebuilt itself turn after turn (over 1 ms a turn on text not seen before).
-    ``sources`` name where each pattern comes from, for errors.
+
+def _weight(pattern: str) -> int:
+    return sum(1 if ord(c) < 128 else 4 for c in pattern)
+
+
+class RegexFilter:
+    """Which of many regexes can match a text, in one pass per part over their literal strings.
+
+    Each part is an RE2 ``FilteredRE2``: it finds the literal strings ("atoms") each pattern
+    needs and gives the patterns whose atoms all occur (a superset of those that match; a
+    pattern without atoms is always a candidate). Patterns are compiled without capture groups
+    (RE2 has no backreferences, so groups never change what matches, and a match then needs no
+    submatch pass). The patterns are split into parts of at most ``budget`` weight, so that each
+    part's automaton fits its memory (see ``FILTER_BUDGET``). This replaced an ``RE2::Set`` of
+    all patterns, whose DFA kept outgrowing its memory on Greek text and rebuilt itself turn after
+    turn. ``sources`` name where each pattern comes from, for errors.
     """
-    opts = _regex_options()
-    opts.never_capture = True
-    regex_filter = re2._re2.Filter()
-    for n, pattern in enumerate(patterns):
-        if regex_filter.Add(pattern.encode("utf-8"), opts) != n:  # checked on load; kept for user-built sets
-            source = sources[n] if sources else None
-            try:
-                re2.compile(pattern, _regex_options())
-            except re2.error as exc:
-                raise RuleError(f"regex {pattern!r}: {exc}", source=source, field="regex") from exc
-            raise RuleError(f"regex {pattern!r} cannot be compiled", source=source, field="regex")
-    if patterns and not regex_filter.Compile():  # pragma: no cover
-        raise RuleError("cannot build the regex filter")
-    return regex_filter
+
+    def __init__(self, patterns: list[str], sources: list[str] | None = None, *, budget: int = FILTER_BUDGET):
+        opts = _regex_options()
+        opts.never_capture = True
+        self.parts: list[tuple[int, Any]] = []  # (index of its first pattern, FilteredRE2)
+        counts: list[int] = []
+        weight = 0
+        for n, pattern in enumerate(patterns):
+            w = _weight(pattern)
+            if not self.parts or (weight + w > budget and weight > 0):
+                self.parts.append((n, re2._re2.Filter()))
+                counts.append(0)
+                weight = 0
+            weight += w
+            # Add gives the pattern's index in its part; -1 when it does not compile
+            if self.parts[-1][1].Add(pattern.encode("utf-8"), opts) != counts[-1]:
+                source = sources[n] if sources else None
+                try:
+                    re2.compile(pattern, _regex_options())
+                except re2.error as exc:
+                    raise RuleError(f"regex {pattern!r}: {exc}", source=source, field="regex") from exc
+                raise RuleError(f"regex {pattern!r} cannot be compiled", source=source, field="regex")
+            counts[-1] += 1
+        self._regexes: list[Any] = []
+        for (_offset, part), count in zip(self.parts, counts, strict=True):
+            if not part.Compile():  # pragma: no cover
+                raise RuleError("cannot build the regex filter")
+            # each regex as the filter compiled it (without capture groups), to find its spans
+            self._regexes.extend(part.GetRE2(i) for i in range(count))
+
+    def candidates(self, data: bytes) -> list[int]:
+        """Indexes, in increasing order, of the patterns that may match ``data`` (UTF-8)."""
+        if len(self.parts) == 1:
+            return sorted(self.parts[0][1].Match(data, True))
+        out: list[int] = []
+        for offset, part in self.parts:
+            out.extend(offset + i for i in sorted(part.Match(data, True)))
+        return out
+
+    def regex(self, index: int) -> Any:
+        """Pattern ``index`` as compiled (an RE2 object without capture groups)."""
+        return self._regexes[index]
+
+    def __len__(self) -> int:
+        return len(self._regexes)
 
 
 def _is_emoji(word: str) -> bool:
