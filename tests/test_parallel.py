@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import multiprocessing
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -111,3 +112,55 @@ def test_spawned_workers_build_their_own_analyzer(
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     parallel = [r.to_json() for r in analyzer.analyze_many(items, n_process=2, batch_size=8)]
     assert parallel == expected
+
+
+def test_a_record_that_kills_its_worker_becomes_an_error_and_no_record_is_lost(
+    analyzer: Analyzer, batch: list[Any], serial: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # forked workers inherit this patch: a worker that meets "kill-me" dies as if killed by
+    # the kernel (no exception, no result); the parent must notice, keep every other record,
+    # in order, and name the one that killed it
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("needs fork: spawned workers do not inherit the patch")
+    parent = os.getpid()
+    analyze = Analyzer.analyze_transcript
+
+    def deadly(self: Analyzer, t: Any) -> Any:
+        if t.id == "kill-me" and os.getpid() != parent:
+            os._exit(9)
+        return analyze(self, t)
+
+    monkeypatch.setattr(Analyzer, "analyze_transcript", deadly)
+    items = list(batch[:60])
+    items.insert(25, {"id": "kill-me", "turns": [{"role": "agent", "text": "Sorry about that."}]})
+    expected = [r.to_json() for r in analyzer.analyze_many(items)]  # in this process: no death
+    results = list(analyzer.analyze_many(items, n_process=2, batch_size=8))
+    assert len(results) == len(expected)
+    victim = [i for i, r in enumerate(results) if r.transcript_id == "kill-me"]
+    assert len(victim) == 1
+    dead = results[victim[0]]
+    assert isinstance(dead, ErrorRecord)
+    assert dead.index == victim[0]
+    assert dead.error["code"] == "TS900" and "worker process died" in str(dead.error["message"])
+    got = [r.to_json() for r in results]
+    del got[victim[0]], expected[victim[0]]
+    assert got == expected
+    # and the pool recovers: the next batch runs in workers again
+    assert [r.to_json() for r in analyzer.analyze_many(batch[:20], n_process=2)] == serial[:20]
+
+
+def test_a_batch_gives_the_collector_back_what_it_set_aside(analyzer: Analyzer, batch: list[Any]) -> None:
+    import gc
+
+    results = analyzer.analyze_many(batch[:10])
+    next(results)
+    assert gc.get_freeze_count() > 0  # during the batch, what existed before is set aside
+    results.close()
+    assert gc.get_freeze_count() == 0
+    gc.freeze()  # frozen by someone else: left as it is
+    try:
+        count = gc.get_freeze_count()
+        list(analyzer.analyze_many(batch[:10], n_process=2))
+        assert gc.get_freeze_count() == count
+    finally:
+        gc.unfreeze()

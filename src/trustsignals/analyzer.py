@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 import multiprocessing
 import os
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +194,10 @@ class Analyzer:
     def _run(self, records: Iterator[Record], *, n_process: int, batch_size: int) -> Iterator[Result]:
         if n_process < 1:
             raise ConfigError(f"n_process is {n_process}", field="n_process", expected="1 or more")
+        with _long_lived_set_aside():
+            yield from self._results(records, n_process, batch_size)
+
+    def _results(self, records: Iterator[Record], n_process: int, batch_size: int) -> Iterator[Result]:
         if n_process == 1:
             for rec in records:
                 yield self.result(rec)
@@ -205,23 +213,74 @@ class Analyzer:
             _PARENTS[token] = self
         chunk_size = max(1, batch_size // 4)
         max_pending = max(1, (n_process * batch_size) // chunk_size)
+
+        def executor(workers: int) -> ProcessPoolExecutor:
+            return ProcessPoolExecutor(
+                workers, mp_context=ctx, initializer=_worker_init, initargs=(self._init_args, token)
+            )
+
+        pool = executor(n_process)
+        # chunks stream through the workers: a new one is sent as soon as the oldest is taken
+        # back, so workers never wait for a whole window to drain
+        pending: deque[tuple[list[Record], Future[list[Result]] | None]] = deque()
+        exhausted = False
         try:
-            with ctx.Pool(n_process, initializer=_worker_init, initargs=(self._init_args, token)) as pool:
-                # chunks stream through the pool: a new one is sent as soon as the oldest is
-                # taken back, so workers never wait for a whole window to drain
-                pending: deque[Any] = deque()
-                while True:
+            while True:
+                while not exhausted and len(pending) < max_pending:
                     chunk = list(itertools.islice(records, chunk_size))
                     if not chunk:
-                        break
-                    pending.append(pool.apply_async(_worker_run_many, (chunk,)))
-                    if len(pending) >= max_pending:
-                        yield from pending.popleft().get()
-                while pending:
-                    yield from pending.popleft().get()
+                        exhausted = True
+                    else:
+                        try:
+                            pending.append((chunk, pool.submit(_worker_run_many, chunk)))
+                        except BrokenProcessPool:
+                            pending.append((chunk, None))
+                            break
+                if not pending:
+                    break
+                done, future = pending.popleft()
+                try:
+                    if future is None:
+                        raise BrokenProcessPool
+                    results = future.result()
+                except BrokenProcessPool:
+                    # a worker died (killed, out of memory, a crash in native code): the records
+                    # in flight are analysed again, one per task, so that only one that kills a
+                    # worker becomes an error record; then a new pool goes on with the rest
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    again = [rec for c in (done, *(c for c, _ in pending)) for rec in c]
+                    pending.clear()
+                    yield from self._isolated(again, executor)
+                    pool = executor(n_process)
+                    continue
+                yield from _rejoined(done, results)
         finally:
+            pool.shutdown(wait=True, cancel_futures=True)
             if token is not None:
                 _PARENTS.pop(token, None)
+
+    def _isolated(self, records: list[Record], executor: Any) -> Iterator[Result]:
+        """Each record in a worker of its own pool, in order; one that kills it is an error."""
+        pool = executor(1)
+        try:
+            for rec in records:
+                try:
+                    results = pool.submit(_worker_run_many, [rec]).result()
+                except BrokenProcessPool:
+                    pool.shutdown(wait=True)
+                    pool = executor(1)
+                    yield _error_record(
+                        rec,
+                        InternalError(
+                            "the worker process died while analysing this record "
+                            "(killed, out of memory, or a crash in native code)",
+                            source=rec.source,
+                        ),
+                    )
+                    continue
+                yield from _rejoined([rec], results)
+        finally:
+            pool.shutdown(wait=True)
 
     def result(self, rec: Record) -> Result:
         """A report for one record, or an error record; never raises for bad input."""
@@ -325,10 +384,35 @@ _PARENTS: dict[int, Analyzer] = {}  # analyzers running a pool; forked workers f
 _TOKENS = itertools.count()
 
 
+@contextlib.contextmanager
+def _long_lived_set_aside() -> Iterator[None]:
+    """While a batch runs, garbage collections skip the objects that existed before it.
+
+    Loaded rules, compiled languages and the imported libraries are some 300,000 objects that
+    every full collection walked although none of them is garbage; a batch allocates its
+    reports fast enough to trigger one every few hundred conversations (about 0.2 s each, the
+    parent's main cost with worker processes). ``gc.freeze()`` sets them aside and
+    ``gc.unfreeze()`` gives them back to the collector when the batch ends (or its generator is
+    closed). Nothing is done when the collector is off or something else froze objects.
+    """
+    if not gc.isenabled() or gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _worker_init(args: dict[str, Any], token: int | None = None) -> None:
     global _WORKER
     parent = _PARENTS.get(token) if token is not None else None
     _WORKER = parent if parent is not None else Analyzer(**args)
+    # The worker's process is ours: move what it starts with (rules, compiled languages, the
+    # parent's heap when forked) out of the collector's sight, so that garbage collections
+    # walk only what analysis allocates.
+    gc.freeze()
 
 
 def _worker_run(rec: Record) -> Result:
@@ -338,7 +422,21 @@ def _worker_run(rec: Record) -> Result:
 
 def _worker_run_many(chunk: list[Record]) -> list[Result]:
     assert _WORKER is not None
-    return [_WORKER.result(rec) for rec in chunk]
+    results = [_WORKER.result(rec) for rec in chunk]
+    for result in results:
+        if isinstance(result, Report):
+            # the parent holds the transcript it sent: not sending it back halves what the
+            # parent unpickles (rebuilding the turns cost more than rebuilding the findings)
+            result._transcript = None
+    return results
+
+
+def _rejoined(chunk: list[Record], results: list[Result]) -> Iterator[Result]:
+    """A chunk's results from a worker, each report given back the transcript it was made from."""
+    for rec, result in zip(chunk, results, strict=True):
+        if isinstance(result, Report):
+            result._transcript = rec.transcript
+        yield result
 
 
 def _progress(results: Iterator[Result]) -> Iterator[Result]:
