@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from trustsignals import Analyzer, ErrorRecord, Report
+from trustsignals.errors import InternalError
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -164,3 +165,20 @@ def test_a_batch_gives_the_collector_back_what_it_set_aside(analyzer: Analyzer, 
         assert gc.get_freeze_count() == count
     finally:
         gc.unfreeze()
+
+
+def test_workers_that_cannot_start_raise_a_clear_error(
+    analyzer: Analyzer, batch: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # no record is to blame when no worker can even start: a typed error says so (before this,
+    # the pool started workers again and again and the batch hung)
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("needs fork: spawned workers do not inherit the patch")
+    import trustsignals.analyzer as analyzer_module
+
+    def broken_init(*args: Any) -> None:
+        raise RuntimeError("no rules here")
+
+    monkeypatch.setattr(analyzer_module, "_worker_init", broken_init)
+    with pytest.raises(InternalError, match="worker processes cannot start"):
+        list(analyzer.analyze_many(batch[:20], n_process=2))

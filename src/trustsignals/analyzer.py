@@ -261,14 +261,14 @@ class Analyzer:
 
     def _isolated(self, records: list[Record], executor: Any) -> Iterator[Result]:
         """Each record in a worker of its own pool, in order; one that kills it is an error."""
-        pool = executor(1)
+        pool = _started(executor)
         try:
             for rec in records:
                 try:
                     results = pool.submit(_worker_run_many, [rec]).result()
                 except BrokenProcessPool:
                     pool.shutdown(wait=True)
-                    pool = executor(1)
+                    pool = _started(executor)
                     yield _error_record(
                         rec,
                         InternalError(
@@ -429,6 +429,24 @@ def _worker_run_many(chunk: list[Record]) -> list[Result]:
             # parent unpickles (rebuilding the turns cost more than rebuilding the findings)
             result._transcript = None
     return results
+
+
+def _started(executor: Any) -> Any:
+    """A one-worker pool that has shown it can start (else no record is to blame)."""
+    pool = executor(1)
+    try:
+        pool.submit(_worker_ready).result()
+    except BrokenProcessPool as exc:
+        pool.shutdown(wait=True)
+        raise InternalError(
+            "worker processes cannot start (see the log above for the cause); "
+            "run with n_process=1 to analyse in this process"
+        ) from exc
+    return pool
+
+
+def _worker_ready() -> bool:
+    return _WORKER is not None
 
 
 def _rejoined(chunk: list[Record], results: list[Result]) -> Iterator[Result]:
