@@ -26,7 +26,7 @@ def signals_of(analyzer: Analyzer, text: str, role: str = "agent") -> set[str]:
         ("I won't blame anyone.", set(), {"blame_shifting"}),
         ("If it was our mistake we will refund you.", set(), {"commitment", "ownership"}),
         ("The courier said it would come Monday.", set(), {"commitment"}),
-        ("Our return window is 30 days, so you're still covered.", set(), {"deflection"}),
+        ("You bought it 12 days ago, so the 30-day return period still covers it.", set(), {"deflection"}),
         ("That's our policy, I can't do anything.", {"deflection"}, set()),
         ("I'll e-mail you the label in the next ten minutes.", {"commitment"}, {"overpromise"}),
         ("I guarantee the technician will fix it on the first visit.", {"overpromise"}, set()),
@@ -79,7 +79,7 @@ def test_when_system_notice_then_no_finding(analyzer: Analyzer) -> None:
 
 
 def test_when_bot_offers_help_then_judged_like_agent(analyzer: Analyzer) -> None:
-    assert "service_offer" in signals_of(analyzer, "How can I help you today?", role="bot")
+    assert "service_offer" in signals_of(analyzer, "Good morning! How may I help you?", role="bot")
 
 
 @pytest.mark.parametrize("text", ["SORRY FOR THE DELAY", "sorry 4 the delay", "soz for the delay"])

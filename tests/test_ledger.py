@@ -59,7 +59,7 @@ DEADLINES = [
     ("pt", "Envio até sexta-feira.", "até sexta-feira", "2024-03-08"),
     ("pt", "envio ate sexta-feira", "ate sexta-feira", "2024-03-08"),
     ("pt", "Ligo amanhã de manhã.", "amanhã de manhã", "2024-03-06T09:00:00"),
-    ("pt", "Você receberá um e-mail dentro de uma hora.", "dentro de uma hora", "2024-03-05T11:30:00"),
+    ("pt", "A fatura corrigida segue dentro de uma hora.", "dentro de uma hora", "2024-03-05T11:30:00"),
     ("pt", "Ligo hoje antes das 17h.", "hoje antes das 17h", "2024-03-05T17:00:00"),
 ]
 
