@@ -64,7 +64,6 @@ class LanguageIdentifier:
             self.index[w] = tuple((code, 1.0 / k) for code in self.codes if w in words[code])
         self.markers = {s.code: {_fold(m) for m in s.detection.markers} for s in specs if s.detection.markers}
         self.scripts = {s.code: s.detection.script for s in specs if s.detection.script}
-        self._cache: dict[str, Guess] = {}
         # raw word -> (its function-word weights, the languages it is a marker of); bounded
         self._words: dict[str, tuple[tuple[tuple[str, float], ...], tuple[str, ...]]] = {}
 
