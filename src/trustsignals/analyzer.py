@@ -233,17 +233,17 @@ class Analyzer:
                     else:
                         try:
                             pending.append((chunk, pool.submit(_worker_run_many, chunk)))
-                        except BrokenProcessPool:
+                        except BrokenProcessPool:  # the pool broke since the last result
                             pending.append((chunk, None))
                             break
                 if not pending:
                     break
                 done, future = pending.popleft()
                 try:
-                    if future is None:
-                        raise BrokenProcessPool
-                    results = future.result()
+                    results = future.result() if future is not None else None
                 except BrokenProcessPool:
+                    results = None
+                if results is None:
                     # a worker died (killed, out of memory, a crash in native code): the records
                     # in flight are analysed again, one per task, so that only one that kills a
                     # worker becomes an error record; then a new pool goes on with the rest
@@ -413,11 +413,6 @@ def _worker_init(args: dict[str, Any], token: int | None = None) -> None:
     # parent's heap when forked) out of the collector's sight, so that garbage collections
     # walk only what analysis allocates.
     gc.freeze()
-
-
-def _worker_run(rec: Record) -> Result:
-    assert _WORKER is not None
-    return _WORKER.result(rec)
 
 
 def _worker_run_many(chunk: list[Record]) -> list[Result]:

@@ -557,30 +557,29 @@ class RegexFilter:
         opts = _regex_options()
         opts.never_capture = True
         self.parts: list[tuple[int, Any]] = []  # (index of its first pattern, FilteredRE2)
-        counts: list[int] = []
         weight = 0
         for n, pattern in enumerate(patterns):
             w = _weight(pattern)
             if not self.parts or (weight + w > budget and weight > 0):
                 self.parts.append((n, re2._re2.Filter()))
-                counts.append(0)
                 weight = 0
             weight += w
+            first, part = self.parts[-1]
             # Add gives the pattern's index in its part; -1 when it does not compile
-            if self.parts[-1][1].Add(pattern.encode("utf-8"), opts) != counts[-1]:
+            if part.Add(pattern.encode("utf-8"), opts) != n - first:
                 source = sources[n] if sources else None
                 try:
                     re2.compile(pattern, _regex_options())
                 except re2.error as exc:
                     raise RuleError(f"regex {pattern!r}: {exc}", source=source, field="regex") from exc
                 raise RuleError(f"regex {pattern!r} cannot be compiled", source=source, field="regex")
-            counts[-1] += 1
         self._regexes: list[Any] = []
-        for (_offset, part), count in zip(self.parts, counts, strict=True):
+        ends = [first for first, _ in self.parts[1:]] + [len(patterns)]
+        for (first, part), end in zip(self.parts, ends, strict=True):
             if not part.Compile():  # pragma: no cover
                 raise RuleError("cannot build the regex filter")
             # each regex as the filter compiled it (without capture groups), to find its spans
-            self._regexes.extend(part.GetRE2(i) for i in range(count))
+            self._regexes.extend(part.GetRE2(i) for i in range(end - first))
 
     def candidates(self, data: bytes) -> list[int]:
         """Indexes, in increasing order, of the patterns that may match ``data`` (UTF-8)."""

@@ -9,11 +9,12 @@ analysis time, although only the turns the function-word vote cannot settle reac
 extraction and random sequence) with that loop done by numpy. Every step is the same IEEE
 arithmetic in the same order (element-wise products, the sum by Python's ``sum`` over Python
 floats, element-wise division), so its probabilities are exactly langdetect's:
-``tests/test_langid.py`` compares them on generated and real texts.
+``tests/test_engine_paths.py`` compares them on generated and real texts.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy
@@ -70,22 +71,17 @@ class VectorDetector(Detector):  # type: ignore[misc]
         self.langprob = langprob.tolist()
 
 
-_FACTORY: Any = None
-
-
+@cache
 def _factory() -> Any:
     """langdetect's profiles, loaded once by langdetect's own loader into a factory of ours (its
     shared one is left to whoever else uses langdetect). Each n-gram's frequency list becomes a
     tuple: tuples of floats drop out of the garbage collector's sight, where 87,000 lists made
     every full collection walk them (a fifth of the objects it tracked in an analyzing process).
     """
-    global _FACTORY
-    if _FACTORY is None:
-        factory = detector_factory.DetectorFactory()
-        factory.load_profile(detector_factory.PROFILES_DIRECTORY)
-        factory.word_lang_prob_map = {word: tuple(p) for word, p in factory.word_lang_prob_map.items()}
-        _FACTORY = factory
-    return _FACTORY
+    factory = detector_factory.DetectorFactory()
+    factory.load_profile(detector_factory.PROFILES_DIRECTORY)
+    factory.word_lang_prob_map = {word: tuple(p) for word, p in factory.word_lang_prob_map.items()}
+    return factory
 
 
 def detect_langs(text: str, seed: int = 0) -> list[Any]:
