@@ -574,8 +574,8 @@ class RegexFilter:
                     raise RuleError(f"regex {pattern!r}: {exc}", source=source, field="regex") from exc
                 raise RuleError(f"regex {pattern!r} cannot be compiled", source=source, field="regex")
         self._regexes: list[Any] = []
-        ends = [first for first, _ in self.parts[1:]] + [len(patterns)]
-        for (first, part), end in zip(self.parts, ends, strict=True):
+        ends = [first for first, _ in self.parts[1:]] + [len(patterns)]  # a part ends where the next starts
+        for (first, part), end in zip(self.parts, ends, strict=False):  # no pattern: no part
             if not part.Compile():  # pragma: no cover
                 raise RuleError("cannot build the regex filter")
             # each regex as the filter compiled it (without capture groups), to find its spans
