@@ -129,3 +129,13 @@ def test_when_disable_rule_then_it_no_longer_fires() -> None:
 def test_when_disable_unknown_rule_then_error() -> None:
     with pytest.raises(RuleError, match="NOPE"):
         Analyzer(disable=["NOPE"])
+
+
+def test_when_regex_takes_spaces_then_evidence_is_only_the_words(tmp_path: Path) -> None:
+    body = GOOD.replace('phrases: ["sorry"]', 'regex: ["\\\\s+sozzle up\\\\s+"]')
+    body = body.replace("[sorry]", "we [sozzle up] now")
+    a = Analyzer(rules=[make(tmp_path, body)], languages=["en"])
+    text = "We  sozzle up   now."
+    report = a.analyze({"id": "x", "language": "en", "turns": [{"role": "agent", "text": text}]})
+    (f,) = [f for f in report.findings if f.rule_id == "XX_APOLOGY_SORRY"]
+    assert (f.text, f.start, f.end) == ("sozzle up", 4, 13)

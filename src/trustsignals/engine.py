@@ -255,6 +255,13 @@ class CompiledLanguage:
                         else:
                             cs = offsets[a]
                             ce = _extend_marks(text, offsets[b - 1] + 1)
+                        # the evidence is the words: not the spaces a regex took around them
+                        while ce > cs and text[ce - 1].isspace():
+                            ce -= 1
+                        while cs < ce and text[cs].isspace():
+                            cs += 1
+                        if ce <= cs:
+                            continue
                         aligned = bounds.expand(cs, ce)
                         if aligned is not None:
                             found.append(_Match(key, aligned[0], aligned[1], cs, ce))
