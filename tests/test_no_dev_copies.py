@@ -41,6 +41,7 @@ def _project_files() -> list[Path]:
     files = sorted((ROOT / "rules").rglob("*.yaml"))
     files += sorted(p for p in (ROOT / "samples").rglob("*") if p.is_file())
     files += sorted(p for p in (ROOT / "tests").rglob("*.py") if p.name != Path(__file__).name)
+    files += sorted((ROOT / "benchmarks" / "probes").glob("*.jsonl"))
     return files
 
 
